@@ -1,0 +1,74 @@
+"""Siang (เสียง): the LINE chatbot through which Thai citizens reach their government.
+
+``create_app()`` is the only place where parts are wired together (Flask's application factory): no module
+builds an app, opens a connection or starts a thread at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from bot.config import Settings
+from bot.services import Services
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the web app (and, in embedded mode, its in-process worker, started by ``start_background``)."""
+    app = Flask(__name__, instance_path=str(Path.cwd() / "instance"))
+    if settings is None:
+        settings = Settings.from_env(instance_path=app.instance_path)
+    from bot import logs
+
+    logs.configure(settings.log_level)
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=1024 * 1024, JSON_AS_ASCII=False)
+    app.json.ensure_ascii = False
+
+    from bot.jobs import InProcessQueue, RedisQueue
+    from bot.line import make_line_clients
+    from storage.db import make_engine, make_sessionmaker
+
+    engine = make_engine(settings.database_url)
+    jobs = InProcessQueue(settings.embedded_worker_threads) if settings.embedded else RedisQueue(settings.redis_url)
+    services = Services(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        line=make_line_clients(settings.line_channel_access_token, settings.line_api_base_url,
+                               settings.line_data_api_base_url, settings.line_timeout_seconds),
+        jobs=jobs,
+        redis=getattr(jobs, "connection", None),
+    )
+    app.extensions["siang"] = services
+
+    from bot import webhook
+
+    app.register_blueprint(webhook.blueprint)
+
+    from bot.cli import register_app_commands
+
+    register_app_commands(app)
+    return app
+
+
+def start_background(app: Flask) -> None:
+    """Embedded mode: run the worker threads and the sweeper inside this process."""
+    from bot import sweeper
+
+    services: Services = app.extensions["siang"]
+    if services.settings.embedded:
+        services.jobs.start(app)
+    sweeper.start(app)
+
+
+def stop_background(app: Flask) -> None:
+    from bot import sweeper
+
+    services: Services = app.extensions["siang"]
+    sweeper.stop(app)
+    services.jobs.stop()
+    services.line.close()
+    services.engine.dispose()
+    logging.getLogger(__name__).info("background stopped")

@@ -1,0 +1,106 @@
+"""Every setting Siang reads from the environment, in one place.
+
+The rest of the code never calls ``os.environ``: it receives a frozen :class:`Settings`. A missing or bad
+variable fails at start-up with one message that names it, instead of a confusing error at the first
+webhook.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed configuration. Field names are the environment variables, lower-cased."""
+
+    line_channel_secret: str
+    line_channel_access_token: str
+    line_api_base_url: str = "https://api.line.me"
+    line_data_api_base_url: str = "https://api-data.line.me"
+    database_url: str = ""  # empty: a SQLite file in the instance folder
+    redis_url: str = ""  # empty: embedded mode (in-process worker, no Redis)
+    secret_key: str = ""
+    port: int = 8080
+    # How long a worker may hold an event or an outbox row before another worker may take it over.
+    job_lease_seconds: int = 60
+    # How often the sweeper looks for work whose queue message was lost (worker killed, Redis flushed).
+    sweep_interval_seconds: float = 5.0
+    # Threads of the in-process worker in embedded mode.
+    embedded_worker_threads: int = 4
+    # Seconds to wait for LINE (connect, read); the SDK has no default timeout.
+    line_timeout_seconds: float = 10.0
+    log_level: str = "INFO"
+    # Extra, non-environment wiring for tests (e.g. {"start_worker": False}).
+    extras: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def embedded(self) -> bool:
+        """True when no Redis is configured: one process does everything."""
+        return not self.redis_url
+
+    def with_overrides(self, **changes: Any) -> "Settings":
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, instance_path: str | Path = "instance") -> "Settings":
+        """Build settings from ``environ`` (default: ``os.environ`` after loading ``.env``)."""
+        if environ is None:
+            _load_dotenv()
+            environ = os.environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "extras":
+                continue
+            raw = environ.get(f.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _coerce(f.name, f.type, raw)
+        for required in ("line_channel_secret", "line_channel_access_token"):
+            if not values.get(required):
+                raise ConfigError(
+                    f"{required.upper()} is not set: copy it from the LINE Developers console "
+                    "(Messaging API tab), or run `siang dev`, which sets it for the local emulator"
+                )
+        for url_name in ("line_api_base_url", "line_data_api_base_url"):
+            url = values.get(url_name, "")
+            if url and not url.startswith(("http://", "https://")):
+                raise ConfigError(f"{url_name.upper()} must start with http:// or https://, got {url!r}")
+            if url:
+                values[url_name] = url.rstrip("/")
+        if "redis_url" in values and not values["redis_url"].startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError(f"REDIS_URL must be a redis:// URL, got {values['redis_url']!r}")
+        if not values.get("database_url"):
+            Path(instance_path).mkdir(parents=True, exist_ok=True)
+            values["database_url"] = f"sqlite:///{Path(instance_path).resolve() / 'siang.sqlite3'}"
+        if not values.get("secret_key"):
+            if "redis_url" in values:
+                raise ConfigError("SECRET_KEY is not set: production (REDIS_URL set) needs a fixed random secret")
+            values["secret_key"] = "embedded-development-only"
+        return cls(**values)
+
+
+def _coerce(name: str, type_name: Any, raw: str) -> Any:
+    type_name = str(type_name)
+    try:
+        if type_name == "int":
+            return int(raw)
+        if type_name == "float":
+            return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name.upper()} must be a {type_name}, got {raw!r}") from None
+    return raw
+
+
+def _load_dotenv() -> None:
+    """Honour a ``.env`` file in the working directory; real environment variables win."""
+    from dotenv import load_dotenv
+
+    load_dotenv(Path.cwd() / ".env", override=False)

@@ -1,0 +1,82 @@
+"""What a handler or a flow step gets: the event, a database session, the citizen, and ways to answer.
+
+Answers are never sent directly: ``reply`` and ``push`` add outbox rows in the event's transaction, and the
+rows are delivered after it commits. So an event is either fully handled (state + messages) or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from linebot.v3.webhooks import Event
+from sqlalchemy.orm import Session
+
+from bot import messages as catalogue
+from bot.services import Services
+from storage import outbox
+from storage.models import Citizen, InboxEvent, utcnow
+
+# LINE honours a reply token for about a minute after the webhook; leave room for the request itself.
+REPLY_WINDOW = timedelta(seconds=50)
+MAX_MESSAGES_PER_REQUEST = 5
+
+
+@dataclass
+class Context:
+    services: Services
+    session: Session
+    row: InboxEvent
+    event: Event
+    citizen: Citizen | None = None
+    _replies: list[dict] = field(default_factory=list)
+    _after_commit: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def chat_id(self) -> str | None:
+        return self.row.chat_id
+
+    @property
+    def user_id(self) -> str | None:
+        return self.row.user_id
+
+    @property
+    def lang(self) -> str:
+        return catalogue.language_of(self.citizen.language if self.citizen else None)
+
+    def text(self, key: str, **values) -> str:
+        return catalogue.text(key, self.lang, **values)
+
+    def reply(self, *messages: dict) -> None:
+        """Answer this event; all replies of one event go out together, with its single-use token."""
+        self._replies.extend(messages)
+
+    def push(self, to: str, *messages: dict) -> None:
+        for start in range(0, len(messages), MAX_MESSAGES_PER_REQUEST):
+            row = outbox.add_message(self.session, kind="push", recipient=to,
+                                     messages=list(messages[start:start + MAX_MESSAGES_PER_REQUEST]),
+                                     source_event_id=self.row.id)
+            self._after_commit.append(("deliver_outbox", row.id))
+
+    def enqueue_after_commit(self, job: str, row_id: int) -> None:
+        self._after_commit.append((job, row_id))
+
+    def flush(self) -> list[tuple[str, int]]:
+        """Write buffered replies to the outbox; return the jobs to enqueue once the transaction commits."""
+        token = getattr(self.event, "reply_token", None)
+        if self._replies and self.chat_id:
+            first, rest = self._replies[:MAX_MESSAGES_PER_REQUEST], self._replies[MAX_MESSAGES_PER_REQUEST:]
+            received = self.row.received_at or utcnow()
+            if received.tzinfo is None:
+                received = received.replace(tzinfo=utcnow().tzinfo)
+            row = outbox.add_message(
+                self.session, kind="reply" if token else "push", recipient=self.chat_id, messages=first,
+                reply_token=token, reply_deadline=received + REPLY_WINDOW if token else None,
+                source_event_id=self.row.id,
+            )
+            self._after_commit.append(("deliver_outbox", row.id))
+            if rest:
+                self.push(self.chat_id, *rest)
+        self._replies.clear()
+        jobs, self._after_commit = self._after_commit, []
+        return jobs

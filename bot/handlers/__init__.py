@@ -1,0 +1,91 @@
+"""Event dispatch: the ``handle_event`` job loads a stored event, parses it and calls its handler.
+
+Each handler module is a few lines that hand off to flows or storage. The handler's database work, its
+outbox rows and the event's "done" mark commit together; if the worker dies before that, the lease
+expires and the event is handled again from scratch, so it takes effect exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Callable
+
+from linebot.v3.webhooks import (
+    FollowEvent,
+    JoinEvent,
+    LeaveEvent,
+    MemberJoinedEvent,
+    MemberLeftEvent,
+    MessageEvent,
+    PostbackEvent,
+    UnfollowEvent,
+    UnsendEvent,
+)
+
+from bot.context import Context
+from bot.events import parse_event
+from bot.handlers import follow, groups, message, postback, unsend
+from bot.services import Services, current_services
+from storage import inbox
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+
+HANDLERS: dict[type, Callable[[Context], None]] = {
+    FollowEvent: follow.on_follow,
+    UnfollowEvent: follow.on_unfollow,
+    MessageEvent: message.on_message,
+    PostbackEvent: postback.on_postback,
+    JoinEvent: groups.on_join,
+    LeaveEvent: groups.on_leave,
+    MemberJoinedEvent: groups.on_member_joined,
+    MemberLeftEvent: groups.on_member_left,
+    UnsendEvent: unsend.on_unsend,
+}
+
+
+def handle_event(event_id: int) -> None:
+    """Job: handle one stored event, then any later events of the same chat that were waiting for it."""
+    services = current_services()
+    next_id: int | None = event_id
+    while next_id is not None:
+        next_id = _handle_one(services, next_id)
+
+
+def _handle_one(services: Services, event_id: int) -> int | None:
+    with services.transaction() as session:
+        token = inbox.claim(session, event_id, services.settings.job_lease_seconds)
+    if token is None:
+        return None  # done already, someone else has it, or an earlier event of the chat goes first
+    session = services.sessions()
+    try:
+        row = inbox.get(session, event_id)
+        event = parse_event(json.loads(row.payload))
+        context = Context(services, session, row, event)
+        handler = HANDLERS.get(type(event))
+        if handler is None or getattr(event, "mode", "active") == "standby":
+            log.info("event ignored", extra={"event_id": event_id, "event_type": row.event_type})
+        else:
+            handler(context)
+        jobs = context.flush()
+        if not inbox.mark_done(session, event_id, token):
+            session.rollback()
+            log.warning("lease lost; another worker handled the event", extra={"event_id": event_id})
+            return None
+        chat_id = row.chat_id
+        session.commit()
+    except Exception as exc:  # noqa: BLE001 - recorded and retried; must not kill the worker
+        session.rollback()
+        log.exception("event handling failed", extra={"event_id": event_id})
+        with services.transaction() as retry_session:
+            attempts = inbox.get(retry_session, event_id).attempts
+            inbox.mark_failed(retry_session, event_id, token, f"{type(exc).__name__}",
+                              give_up=attempts >= MAX_ATTEMPTS)
+        return None
+    finally:
+        session.close()
+    for job, row_id in jobs:
+        services.jobs.enqueue(job, row_id)
+    with services.transaction() as session:
+        return inbox.next_in_chat(session, chat_id, event_id)

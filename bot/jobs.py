@@ -1,0 +1,147 @@
+"""Background work: RQ on Redis in production, an in-process thread pool in embedded mode.
+
+A job is a plain function taking ids (``bot.handlers.handle_event(event_id)``); it reads everything else
+from the database, so a lost or repeated queue message is harmless: the row's lease decides who works.
+The queue only makes work prompt; the sweeper (``bot.sweeper``) makes it certain.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import queue
+import threading
+from typing import Callable, Protocol
+
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+# Job names and the functions that run them.
+JOBS = {
+    "handle_event": "bot.handlers.handle_event",
+    "deliver_outbox": "bot.delivery.deliver_outbox",
+    "fetch_content": "bot.content.fetch_content",
+}
+QUEUE_NAME = "siang"
+
+
+def resolve(job: str) -> Callable[..., None]:
+    module_name, _, attribute = JOBS[job].rpartition(".")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+class JobQueue(Protocol):
+    def enqueue(self, job: str, row_id: int) -> None: ...
+
+    def requeue(self, job: str, row_id: int) -> None: ...
+
+    def enqueue_many(self, job: str, ids: list[int]) -> None: ...
+
+    def start(self, app: Flask) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class InProcessQueue:
+    """Embedded mode: worker threads inside the web process, fed through a local queue."""
+
+    def __init__(self, threads: int) -> None:
+        self._threads = threads
+        self._queue: queue.Queue[tuple[str, int] | None] = queue.Queue()
+        self._queued: set[tuple[str, int]] = set()
+        self._lock = threading.Lock()
+        self._workers: list[threading.Thread] = []
+
+    def enqueue(self, job: str, row_id: int) -> None:
+        key = (job, row_id)
+        with self._lock:
+            if key in self._queued:
+                return
+            self._queued.add(key)
+        self._queue.put(key)
+
+    def enqueue_many(self, job: str, ids: list[int]) -> None:
+        for row_id in ids:
+            self.enqueue(job, row_id)
+
+    requeue = enqueue
+
+    def start(self, app: Flask) -> None:
+        if self._workers:
+            return
+        for n in range(self._threads):
+            thread = threading.Thread(target=self._run, args=(app,), name=f"siang-worker-{n}", daemon=True)
+            thread.start()
+            self._workers.append(thread)
+
+    def stop(self) -> None:
+        for _ in self._workers:
+            self._queue.put(None)
+        for thread in self._workers:
+            thread.join(timeout=10)
+        self._workers.clear()
+
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    def _run(self, app: Flask) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            with self._lock:
+                self._queued.discard(item)
+            job, row_id = item
+            try:
+                with app.app_context():
+                    resolve(job)(row_id)
+            except Exception:  # noqa: BLE001 - a job's failure must not kill the worker thread
+                log.exception("job failed", extra={"job": job, "row_id": row_id})
+
+
+class RedisQueue:
+    """Production: RQ on Redis. Job ids are ``<job>:<row id>`` so one row is queued at most once."""
+
+    def __init__(self, redis_url: str) -> None:
+        from redis import Redis
+        from rq import Queue
+
+        self.connection = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2)
+        self.queue = Queue(QUEUE_NAME, connection=self.connection)
+
+    def enqueue(self, job: str, row_id: int) -> None:
+        self.enqueue_many(job, [row_id])
+
+    def enqueue_many(self, job: str, ids: list[int]) -> None:
+        from rq import Queue
+
+        if not ids:
+            return
+        data = [
+            Queue.prepare_data(JOBS[job], args=(row_id,), job_id=f"{job}:{row_id}", result_ttl=0,
+                               failure_ttl=3600, timeout=300)
+            for row_id in ids
+        ]
+        self.queue.enqueue_many(data)
+
+    def requeue(self, job: str, row_id: int) -> None:
+        """Sweeper path: queue the row again unless a live copy of its job is already waiting."""
+        from rq.exceptions import NoSuchJobError
+        from rq.job import Job, JobStatus
+
+        job_id = f"{job}:{row_id}"
+        try:
+            existing = Job.fetch(job_id, connection=self.connection)
+            if existing.get_status(refresh=False) == JobStatus.QUEUED:
+                return
+            existing.delete()
+        except NoSuchJobError:
+            pass
+        self.enqueue_many(job, [row_id])
+
+    def start(self, app: Flask) -> None:
+        """Web processes only enqueue; ``siang worker`` runs the jobs."""
+
+    def stop(self) -> None:
+        self.connection.close()

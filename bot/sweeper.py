@@ -1,0 +1,76 @@
+"""The sweeper: finds work the queue forgot and queues it again.
+
+A queue message can be lost (Redis flushed or restarted, a worker killed mid-job, an enqueue that failed
+after the commit). The database still says what is unfinished, so every worker process runs this loop:
+events not handled within a grace period, outbox rows that are due (first try or retry) or whose sender
+died, and content still to fetch. Leases make a duplicate queue message harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from flask import Flask
+from sqlalchemy import select
+
+from bot.services import Services
+from storage import inbox, outbox
+from storage.models import StoredContent, utcnow
+
+log = logging.getLogger(__name__)
+EVENT_GRACE = timedelta(seconds=10)
+CONTENT_GRACE = timedelta(seconds=30)
+
+
+def sweep(services: Services) -> int:
+    """One pass; returns how many rows were queued again."""
+    now = utcnow()
+    with services.transaction() as session:
+        events = inbox.stale(session, now - EVENT_GRACE)
+        messages = outbox.stale(session)
+        contents = list(session.scalars(
+            select(StoredContent.id).where(StoredContent.status == "pending",
+                                           StoredContent.created_at < now - CONTENT_GRACE).limit(100)))
+    for job, ids in (("handle_event", events), ("deliver_outbox", messages), ("fetch_content", contents)):
+        for row_id in ids:
+            services.jobs.requeue(job, row_id)
+    total = len(events) + len(messages) + len(contents)
+    if total:
+        log.info("sweeper requeued work", extra={"count": total})
+    return total
+
+
+class _Loop:
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.run, name="siang-sweeper", daemon=True)
+
+    def run(self) -> None:
+        services: Services = self.app.extensions["siang"]
+        while not self.stopping.wait(services.settings.sweep_interval_seconds):
+            try:
+                with self.app.app_context():
+                    sweep(services)
+            except Exception:  # noqa: BLE001 - e.g. the database restarting; try again next round
+                log.warning("sweep failed", exc_info=True)
+
+
+def start(app: Flask) -> None:
+    services: Services = app.extensions["siang"]
+    if any(isinstance(item, _Loop) for item in services.background):
+        return
+    loop = _Loop(app)
+    services.background.append(loop)
+    loop.thread.start()
+
+
+def stop(app: Flask) -> None:
+    services: Services = app.extensions["siang"]
+    for item in list(services.background):
+        if isinstance(item, _Loop):
+            item.stopping.set()
+            item.thread.join(timeout=10)
+            services.background.remove(item)

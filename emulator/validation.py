@@ -1,0 +1,151 @@
+"""Request bodies checked against LINE's own OpenAPI file, so a body the real platform would refuse fails here.
+
+OpenAPI 3.0 is not quite JSON Schema, and LINE's spec leans on the difference: a polymorphic type such as
+`Message`, `Action`, `FlexComponent` or `Template` is a base schema with a `discriminator` mapping, and each
+concrete type (`TextMessage`...) is `allOf: [base, own fields]`. A plain JSON Schema validator would check a
+message only against the base and accept an unknown `type` or a text message without `text`. So each
+discriminated schema is converted twice: `X__base` (the base, used inside its subtypes' `allOf`) and `X` (the
+dispatcher: the discriminator must be one of the mapping's keys, and `if type == k then $ref mapping[k]`).
+`nullable` becomes a union with null; OpenAPI-only keywords are dropped.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+
+_COMPONENT = "#/components/schemas/"
+_DROPPED = {"discriminator", "example", "externalDocs", "xml", "nullable"}
+
+format_checker = FormatChecker(formats=())
+
+
+@format_checker.checks("uri")
+def _is_absolute_uri(value: object) -> bool:
+    return not isinstance(value, str) or bool(urlsplit(value).scheme)
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    template: str
+    pattern: re.Pattern[str]
+    operation_id: str
+    validator: Draft202012Validator
+
+
+def _convert(node: Any, components: dict[str, Any], in_subtype_allof: bool = False) -> Any:
+    if isinstance(node, list):
+        return [_convert(item, components, in_subtype_allof) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        name = node["$ref"].removeprefix(_COMPONENT)
+        polymorphic = "discriminator" in components.get(name, {})
+        suffix = "__base" if polymorphic and in_subtype_allof else ""
+        return {"$ref": f"#/$defs/{name}{suffix}"}
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _DROPPED:
+            continue
+        if key == "properties":
+            out[key] = {prop: _convert(sub, components) for prop, sub in value.items()}
+        elif key == "allOf":
+            out[key] = _convert(value, components, in_subtype_allof=True)
+        elif key in ("items", "additionalProperties", "not", "anyOf", "oneOf"):
+            out[key] = _convert(value, components)
+        else:
+            out[key] = value
+    if node.get("nullable"):
+        return {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+def _dispatcher(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    prop = schema["discriminator"]["propertyName"]
+    mapping: dict[str, str] = schema["discriminator"]["mapping"]
+    return {
+        "type": "object",
+        "required": [prop],
+        "properties": {prop: {"enum": sorted(mapping)}},
+        "allOf": [
+            {"if": {"properties": {prop: {"const": key}}, "required": [prop]},
+             "then": {"$ref": "#/$defs/" + ref.removeprefix(_COMPONENT)}}
+            for key, ref in mapping.items()
+        ],
+    }
+
+
+def _definitions(components: dict[str, Any]) -> dict[str, Any]:
+    defs: dict[str, Any] = {}
+    for name, schema in components.items():
+        if "discriminator" in schema:
+            defs[f"{name}__base"] = _convert(schema, components)
+            defs[name] = _dispatcher(name, schema)
+        else:
+            defs[name] = _convert(schema, components)
+    return defs
+
+
+def _property_path(error: ValidationError) -> str:
+    path = ""
+    for part in error.absolute_path:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    if error.validator == "required":
+        missing = re.match(r"'([^']+)'", error.message)
+        if missing:
+            path = f"{path}.{missing.group(1)}" if path else missing.group(1)
+    return path
+
+
+def _error_message(error: ValidationError) -> str:
+    if error.validator == "required":
+        return "must be specified"
+    if error.validator == "maxItems" or error.validator == "minItems":
+        return f"Size must be between {error.schema.get('minItems', 0)} and {error.schema.get('maxItems', '∞')}"
+    if error.validator == "maxLength":
+        return f"Length must be between 0 and {error.validator_value}"
+    return error.message
+
+
+class SpecValidator:
+    """Finds the operation for a method and path and lists what is wrong with a JSON body."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        defs = _definitions(spec["components"]["schemas"])
+        self.operations: list[Operation] = []
+        for template, item in spec["paths"].items():
+            for method, operation in item.items():
+                content = (operation.get("requestBody") or {}).get("content", {}) if isinstance(operation, dict) \
+                    else {}
+                schema = content.get("application/json", {}).get("schema")
+                if schema is None:
+                    continue
+                regex = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
+                root = {"$defs": defs, **_convert(schema, spec["components"]["schemas"])}
+                validator = Draft202012Validator(root, format_checker=format_checker)
+                self.operations.append(Operation(method.upper(), template, re.compile(regex),
+                                                 operation.get("operationId", ""), validator))
+        # Literal paths first, so /v2/bot/user/all/richmenu/{id} wins over /v2/bot/user/{userId}/richmenu/{id}.
+        self.operations.sort(key=lambda op: op.template.count("{"))
+
+    def find(self, method: str, path: str) -> Operation | None:
+        return next((op for op in self.operations if op.method == method and op.pattern.match(path)), None)
+
+    def validate(self, operation: Operation, body: Any) -> list[dict[str, str]]:
+        errors = sorted(operation.validator.iter_errors(body), key=lambda e: list(map(str, e.absolute_path)))
+        return [{"message": _error_message(e), "property": _property_path(e)} for e in errors]
+
+
+@functools.lru_cache(maxsize=4)
+def load_spec_validator(spec_path: str) -> SpecValidator:
+    """Parsing the 6,000-line spec takes a moment; every emulator in a test run shares one validator."""
+    with open(spec_path, encoding="utf-8") as handle:
+        return SpecValidator(yaml.safe_load(handle))

@@ -1,0 +1,41 @@
+"""Photos, videos and files citizens send, downloaded from LINE and kept here."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import StoredContent, utcnow
+
+
+def expect(session: Session, line_message_id: str, chat_id: str, user_id: str | None, message_type: str,
+           file_name: str | None = None, size: int | None = None) -> StoredContent:
+    row = session.scalar(select(StoredContent).where(StoredContent.line_message_id == line_message_id))
+    if row is None:
+        row = StoredContent(line_message_id=line_message_id, chat_id=chat_id, user_id=user_id,
+                            message_type=message_type, file_name=file_name, size=size, status="pending")
+        session.add(row)
+        session.flush()
+    return row
+
+
+def get_by_message(session: Session, line_message_id: str) -> StoredContent | None:
+    return session.scalar(select(StoredContent).where(StoredContent.line_message_id == line_message_id))
+
+
+def store(row: StoredContent, data: bytes, content_type: str | None) -> None:
+    row.data = data
+    row.size = len(data)
+    row.content_type = content_type
+    row.status = "stored"
+    row.fetched_at = utcnow()
+
+
+def delete_for_unsend(session: Session, line_message_id: str) -> bool:
+    row = get_by_message(session, line_message_id)
+    if row is None:
+        return False
+    row.data = None
+    row.status = "deleted"
+    row.deleted_at = utcnow()
+    return True

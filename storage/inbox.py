@@ -1,0 +1,144 @@
+"""The webhook inbox: every event stored once, by its ``webhookEventId``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import exists, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, aliased
+
+from storage import leases
+from storage.models import InboxEvent, utcnow
+
+
+@dataclass(frozen=True)
+class IncomingEvent:
+    """What the webhook knows about one event before any processing."""
+
+    webhook_event_id: str
+    event_type: str
+    chat_id: str | None
+    user_id: str | None
+    message_id: str | None
+    occurred_at: datetime | None
+    is_redelivery: bool
+    payload: dict
+    status: str = "pending"  # "invalid" for events the SDK cannot parse: kept, never processed
+
+
+def describe(raw: dict, status: str = "pending") -> IncomingEvent:
+    """Pull the routing facts out of a raw webhook event dict (already known to have an id)."""
+    source = raw.get("source") or {}
+    chat_id = source.get("groupId") or source.get("roomId") or source.get("userId")
+    message = raw.get("message") if isinstance(raw.get("message"), dict) else {}
+    unsend = raw.get("unsend") if isinstance(raw.get("unsend"), dict) else {}
+    ts = raw.get("timestamp")
+    occurred = datetime.fromtimestamp(ts / 1000, timezone.utc) if isinstance(ts, (int, float)) else None
+    return IncomingEvent(
+        webhook_event_id=str(raw["webhookEventId"])[:64],
+        event_type=str(raw.get("type", "unknown"))[:40],
+        chat_id=chat_id,
+        user_id=source.get("userId"),
+        message_id=message.get("id") or unsend.get("messageId"),
+        occurred_at=occurred,
+        is_redelivery=bool((raw.get("deliveryContext") or {}).get("isRedelivery")),
+        payload=raw,
+        status=status,
+    )
+
+
+def record_once(session: Session, events: list[IncomingEvent]) -> list[int]:
+    """Insert events, skipping any ``webhookEventId`` already stored; return the ids of the new rows.
+
+    ``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` makes the unique constraint decide, so two web
+    processes receiving the same event at once store it once and only one of them enqueues it.
+    """
+    if not events:
+        return []
+    now = utcnow()
+    rows = [
+        {
+            "webhook_event_id": e.webhook_event_id,
+            "event_type": e.event_type,
+            "chat_id": e.chat_id,
+            "user_id": e.user_id,
+            "message_id": e.message_id,
+            "occurred_at": e.occurred_at,
+            "received_at": now,
+            "is_redelivery": e.is_redelivery,
+            "payload": json.dumps(e.payload, ensure_ascii=False, separators=(",", ":")),
+            "status": e.status,
+            "attempts": 0,
+        }
+        for e in events
+    ]
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(InboxEvent)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["webhook_event_id"])
+        .returning(InboxEvent.id, InboxEvent.status)
+    )
+    return [row.id for row in session.execute(statement) if row.status == "pending"]
+
+
+def claim(session: Session, event_id: int, lease_seconds: float) -> str | None:
+    """Take the event unless an earlier event of the same chat is unfinished (a chat is handled in order)."""
+    earlier = aliased(InboxEvent)
+    in_order = ~exists().where(
+        earlier.chat_id == InboxEvent.chat_id,
+        earlier.id < InboxEvent.id,
+        earlier.status.in_(("pending", "processing")),
+    )
+    return leases.claim(session, InboxEvent, event_id, lease_seconds, extra_condition=in_order)
+
+
+def next_in_chat(session: Session, chat_id: str | None, after_id: int) -> int | None:
+    """The next pending event of a chat: whoever finishes an event carries the chat on."""
+    if chat_id is None:
+        return None
+    return session.scalar(
+        select(InboxEvent.id)
+        .where(InboxEvent.chat_id == chat_id, InboxEvent.id > after_id, InboxEvent.status == "pending")
+        .order_by(InboxEvent.id)
+        .limit(1)
+    )
+
+
+def get(session: Session, event_id: int) -> InboxEvent | None:
+    return session.get(InboxEvent, event_id)
+
+
+def mark_done(session: Session, event_id: int, token: str) -> bool:
+    return leases.finish(session, InboxEvent, event_id, token, status="done", processed_at=utcnow(),
+                         last_error=None)
+
+
+def mark_failed(session: Session, event_id: int, token: str, error: str, give_up: bool) -> bool:
+    """Record a failure; the event goes back to pending (retried by the sweeper) unless we give up."""
+    return leases.finish(session, InboxEvent, event_id, token, status="failed" if give_up else "pending",
+                         last_error=error[:500])
+
+
+def stale(session: Session, older_than: datetime, limit: int = 500) -> list[int]:
+    return leases.stale_ids(session, InboxEvent, older_than, limit)
+
+
+def forget_message_text(session: Session, message_id: str) -> int:
+    """Honour an ``unsend``: blank the stored text of that message wherever the inbox holds it."""
+    rows = session.scalars(select(InboxEvent).where(InboxEvent.message_id == message_id,
+                                                    InboxEvent.event_type == "message")).all()
+    for row in rows:
+        payload = json.loads(row.payload)
+        message = payload.get("message") or {}
+        for key in ("text", "emojis", "mention", "title", "address", "latitude", "longitude", "fileName"):
+            message.pop(key, None)
+        message["unsent"] = True
+        row.payload = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    return len(rows)
+
+
