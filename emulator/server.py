@@ -14,7 +14,7 @@ from typing import Sequence
 
 from flask import Flask, Response, g, jsonify
 from werkzeug.exceptions import HTTPException
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from emulator import api, chat, control
 from emulator.client import EmulatorClient
@@ -48,6 +48,15 @@ def create_emulator_app(settings: EmulatorSettings | None = None) -> Flask:
     return app
 
 
+class QuietHandler(WSGIRequestHandler):
+    """Keep-alive (HTTP/1.1) and no per-request log line: benches send thousands of pushes."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_request(self, *args: object, **kwargs: object) -> None:
+        pass
+
+
 @dataclass
 class RunningEmulator:
     """A live emulator: its URL, its Flask app and state (for white-box checks), and a way to stop it."""
@@ -76,7 +85,7 @@ def start_emulator(settings: EmulatorSettings | None = None, host: str = "127.0.
                    port: int = 0) -> RunningEmulator:
     """Serve the emulator from a daemon thread (port 0 = a free port) and return once it accepts requests."""
     app = create_emulator_app(settings)
-    server = make_server(host, port, app, threaded=True)
+    server = make_server(host, port, app, threaded=True, request_handler=QuietHandler)
     server.daemon_threads = True  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, name="line-emulator", daemon=True)
     thread.start()

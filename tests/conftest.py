@@ -1,0 +1,155 @@
+"""Shared fixtures: real databases (SQLite and PostgreSQL), real Redis, the LINE emulator over real HTTP,
+and the bot served over real HTTP so the emulator's signed webhooks reach it as LINE's would."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
+
+from bot import create_app, start_background, stop_background
+from bot.config import Settings
+from emulator.server import start_emulator
+from emulator.settings import EmulatorSettings
+from storage.db import Base
+from storage.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("SIANG_SHARED", ROOT.parent / "shared"))
+LINE_SPEC = SHARED / "line-openapi" / "messaging-api.yml"
+POSTGRES_ADMIN_URL = os.environ.get("SIANG_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_TEST_URL = os.environ.get("SIANG_TEST_REDIS", "redis://127.0.0.1:6379/9")
+SECRET, TOKEN = "test-channel-secret", "test-access-token"
+
+
+# --- databases ----------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def sqlite_database(tmp_path_factory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'siang.sqlite3'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_database():
+    """A database of its own for this test run, migrated with Alembic, dropped at the end."""
+    name = f"siang_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def empty_tables(url: str) -> None:
+    engine = create_engine(url)
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request) -> str:
+    """Each test using it runs twice: on SQLite (embedded default) and on PostgreSQL (production)."""
+    url = request.getfixturevalue(f"{request.param}_database")
+    empty_tables(url)
+    return url
+
+
+@pytest.fixture
+def redis_url() -> str:
+    from redis import Redis
+
+    connection = Redis.from_url(REDIS_TEST_URL)
+    connection.flushdb()
+    yield REDIS_TEST_URL
+    connection.flushdb()
+    connection.close()
+
+
+# --- the LINE emulator and the bot ------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def emulator_server():
+    running = start_emulator(EmulatorSettings(channel_secret=SECRET, access_token=TOKEN,
+                                              spec_path=str(LINE_SPEC) if LINE_SPEC.exists() else None))
+    yield running
+    running.shutdown()
+
+
+@pytest.fixture
+def line(emulator_server):
+    """The emulator's client, reset for this test; fails the test if the bot sent a body LINE would refuse."""
+    client = emulator_server.client
+    client.reset()
+    client.clear_faults()
+    yield client
+    client.assert_no_spec_violations()
+
+
+def make_settings(database_url: str, emulator_url: str, **overrides) -> Settings:
+    values = dict(
+        line_channel_secret=SECRET, line_channel_access_token=TOKEN, line_api_base_url=emulator_url,
+        line_data_api_base_url=emulator_url, database_url=database_url, secret_key="test-secret",
+        job_lease_seconds=5, sweep_interval_seconds=0.2, line_timeout_seconds=5.0, log_level="WARNING",
+    )
+    values.update(overrides)
+    return Settings(**values)
+
+
+class BotServer:
+    """The bot app served over HTTP from a thread, with its in-process worker running."""
+
+    def __init__(self, app):
+        self.app = app
+        self.services = app.extensions["siang"]
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> "BotServer":
+        start_background(self.app)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        stop_background(self.app)
+
+
+@pytest.fixture
+def settings(database_url, emulator_server) -> Settings:
+    return make_settings(database_url, emulator_server.base_url)
+
+
+@pytest.fixture
+def bot(settings, line):
+    """The bot in embedded mode, wired to the emulator both ways."""
+    server = BotServer(create_app(settings)).start()
+    line.configure(webhook_url=f"{server.url}/callback", channel_secret=SECRET, access_token=TOKEN)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def app(settings):
+    """The app without its background worker: for tests of the request path alone."""
+    application = create_app(settings)
+    yield application
+    stop_background(application)
