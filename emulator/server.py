@@ -87,7 +87,7 @@ def start_emulator(settings: EmulatorSettings | None = None, host: str = "127.0.
     app = create_emulator_app(settings)
     server = make_server(host, port, app, threaded=True, request_handler=QuietHandler)
     server.daemon_threads = True  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, name="line-emulator", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="line-emulator", daemon=True)
     thread.start()
     return RunningEmulator(f"http://{host}:{server.server_port}", app, server, thread)
 

@@ -18,7 +18,7 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
+def upgrade(database_url: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
@@ -26,6 +26,6 @@ def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
 
 
-def make_revision(database_url: str, message: str) -> None:
+def make_revision(database_url: str, message: str, **options) -> None:
     """Developer tool: autogenerate a migration from the models (review it before committing)."""
-    command.revision(alembic_config(database_url), message=message, autogenerate=True)
+    command.revision(alembic_config(database_url), message=message, autogenerate=True, **options)

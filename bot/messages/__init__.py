@@ -1,7 +1,7 @@
 """The message catalogue: every citizen-facing sentence, and builders for LINE message objects.
 
-Texts live in ``texts.toml`` (Thai with English alongside); code refers to them by key only, so wording can
-be reviewed in one place. The language follows the citizen's LINE setting when known, Thai otherwise.
+Texts live in ``texts/*.toml`` (Thai with English alongside; one file per area, one catalogue); code refers
+to them by key only, so wording can be reviewed in one place. The language follows the citizen's LINE setting when known, Thai otherwise.
 """
 
 from __future__ import annotations
@@ -18,8 +18,17 @@ LABEL_LIMIT = 20
 
 @lru_cache(maxsize=1)
 def catalogue() -> dict[str, dict[str, str]]:
-    with resources.files(__package__).joinpath("texts.toml").open("rb") as handle:
-        return tomllib.load(handle)
+    """Every text of every ``texts/*.toml``; a key defined twice is an error, not a silent override."""
+    merged: dict[str, dict[str, str]] = {}
+    for item in sorted(resources.files(__package__).joinpath("texts").iterdir(), key=lambda p: p.name):
+        if not item.name.endswith(".toml"):
+            continue
+        with item.open("rb") as handle:
+            for key, entry in tomllib.load(handle).items():
+                if key in merged:
+                    raise ValueError(f"message key {key!r} is defined twice (again in {item.name})")
+                merged[key] = entry
+    return merged
 
 
 def language_of(line_language: str | None) -> str:

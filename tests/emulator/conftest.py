@@ -46,7 +46,7 @@ class StandInBot:
         app = Flask("stand_in_bot")
         app.add_url_rule("/callback", view_func=self.callback, methods=["POST"])
         self._server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
         self.url = f"http://127.0.0.1:{self._server.server_port}/callback"
 
     def callback(self) -> tuple[str, int]:

@@ -237,16 +237,20 @@ def test_bot_info(emulator, line: MessagingApi):
 
 
 def test_concurrent_pushes_are_all_recorded(client, emulator, citizen):
+    import threading
     from concurrent.futures import ThreadPoolExecutor
-    session = requests.Session()
+    local = threading.local()
 
     def push(i: int) -> int:
-        return raw_post(emulator, "/v2/bot/message/push",
-                        {"to": citizen["user_id"], "messages": [{"type": "text", "text": f"#{i}"}]},
-                        **{"X-Line-Retry-Key": str(uuid.UUID(int=i % 100))}).status_code
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+        return local.session.post(
+            f"{emulator.base_url}/v2/bot/message/push", timeout=10,
+            json={"to": citizen["user_id"], "messages": [{"type": "text", "text": f"#{i}"}]},
+            headers={"Authorization": f"Bearer {TOKEN}", "X-Line-Retry-Key": str(uuid.UUID(int=i % 100))},
+        ).status_code
 
     with ThreadPoolExecutor(16) as pool:
         statuses = list(pool.map(push, range(400)))
-    session.close()
     assert statuses.count(200) == 100 and statuses.count(409) == 300
     assert len(client.messages_for(citizen["user_id"])) == 100

@@ -1,0 +1,36 @@
+"""Case rows: ticket numbers, lookups, history."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from storage.models import Case, TicketCounter
+
+
+def next_ticket_number(session: Session, prefix: str, year_be: int) -> int:
+    """The next number of (prefix, year): dense and unique across processes.
+
+    The counter row is created if missing (insert-or-ignore), then incremented with one UPDATE ... RETURNING,
+    which row-locks on PostgreSQL and write-locks on SQLite, so two processes never get the same number.
+    """
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(TicketCounter).values(prefix=prefix, year_be=year_be, last_number=0)
+                    .on_conflict_do_nothing())
+    return session.execute(
+        update(TicketCounter)
+        .where(TicketCounter.prefix == prefix, TicketCounter.year_be == year_be)
+        .values(last_number=TicketCounter.last_number + 1)
+        .returning(TicketCounter.last_number)
+    ).scalar_one()
+
+
+def get_by_ticket(session: Session, ticket: str) -> Case | None:
+    return session.scalar(select(Case).where(Case.ticket == ticket.strip().upper()))
+
+
+def for_citizen(session: Session, citizen_id: int, limit: int = 10) -> list[Case]:
+    return list(session.scalars(select(Case).where(Case.citizen_id == citizen_id)
+                                .order_by(Case.id.desc()).limit(limit)))
