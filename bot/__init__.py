@@ -31,7 +31,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     from storage.db import make_engine, make_sessionmaker
 
     engine = make_engine(settings.database_url)
-    jobs = InProcessQueue(settings.embedded_worker_threads) if settings.embedded else RedisQueue(settings.redis_url)
+    jobs = InProcessQueue(settings.embedded_worker_threads) if settings.embedded else RedisQueue(
+        settings.redis_url, settings.job_queue_name)
     services = Services(
         settings=settings,
         engine=engine,

@@ -110,3 +110,7 @@ _add_optional_commands()
 def register_app_commands(app: Flask) -> None:
     """``flask --app bot db upgrade`` works as well as ``siang db upgrade``."""
     app.cli.add_command(db)
+
+
+if __name__ == "__main__":
+    main()

@@ -27,6 +27,8 @@ class Settings:
     line_data_api_base_url: str = "https://api-data.line.me"
     database_url: str = ""  # empty: a SQLite file in the instance folder
     redis_url: str = ""  # empty: embedded mode (in-process worker, no Redis)
+    # The RQ queue's name: deployments (or test runs) sharing one Redis keep their jobs apart.
+    job_queue_name: str = "siang"
     secret_key: str = ""
     port: int = 8080
     # How long a worker may hold an event or an outbox row before another worker may take it over.
@@ -38,6 +40,15 @@ class Settings:
     # Seconds to wait for LINE (connect, read); the SDK has no default timeout.
     line_timeout_seconds: float = 10.0
     log_level: str = "INFO"
+    # LINE's per-endpoint rate limits as the bot must respect them, e.g. "push=2000/s,multicast=200/s";
+    # endpoints not named keep LINE's published numbers (bot.ratelimit.LINE_RATE_LIMITS).
+    line_rate_limits: str = ""
+    # Deliveries one worker process keeps in flight (threads), so LINE's latency does not cap throughput.
+    delivery_threads: int = 8
+    # How long sending pauses after LINE answers "You have reached your monthly limit".
+    monthly_limit_pause_seconds: float = 3600.0
+    # Public base URL of the case timeline pages linked from status cards; empty: cards carry no link.
+    timeline_base_url: str = ""
     # Extra, non-environment wiring for tests (e.g. {"start_worker": False}).
     extras: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
@@ -69,7 +80,7 @@ class Settings:
                     f"{required.upper()} is not set: copy it from the LINE Developers console "
                     "(Messaging API tab), or run `siang dev`, which sets it for the local emulator"
                 )
-        for url_name in ("line_api_base_url", "line_data_api_base_url"):
+        for url_name in ("line_api_base_url", "line_data_api_base_url", "timeline_base_url"):
             url = values.get(url_name, "")
             if url and not url.startswith(("http://", "https://")):
                 raise ConfigError(f"{url_name.upper()} must start with http:// or https://, got {url!r}")

@@ -4,15 +4,30 @@ Every attempt carries the row's ``X-Line-Retry-Key``; LINE answers a repeat with
 delivered. Retryable failures (5xx, timeouts, rate limits) are rescheduled with exponential backoff and
 jitter; other 4xx are permanent and stored with LINE's details. A reply whose token has expired or was
 refused falls back to a push, so a slow worker still answers the citizen.
+
+Before each request a worker reserves a slot of the endpoint's shared rate limiter (``bot.ratelimit``), so
+the workers together never exceed LINE's limits. A 429 that is LINE's monthly limit (told apart by its
+message and by reading the quota) pauses every counted send until ``DeliveryAlert.paused_until`` and alerts
+staff; the first send that gets through afterwards closes the alert.
+
+A ``siang worker`` runs one RQ job at a time, and one request to LINE takes tens of milliseconds, so a
+worker hands rows to a small pool of delivery threads and keeps ``delivery_threads`` requests in flight.
+The pool is bounded: the RQ job waits while every thread is busy, so a killed worker loses at most a few
+queue messages, which the sweeper re-enqueues from the database.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import queue
 import random
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from flask import Flask, current_app
 from linebot.v3.messaging import (
     ApiException,
     BroadcastRequest,
@@ -21,28 +36,47 @@ from linebot.v3.messaging import (
     ReplyMessageRequest,
 )
 from pydantic import ValidationError
+from sqlalchemy import func, select, update
 
+from bot.ratelimit import RateLimiter, make_limiter
 from bot.services import Services, current_services
 from storage import outbox
-from storage.models import OutboxMessage, utcnow
+from storage.models import DeliveryAlert, OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 20  # with the backoff cap, about 1.5 hours: well inside the retry key's 24 hours
-MONTHLY_LIMIT_PAUSE_SECONDS = 3600
+MAX_SLOT_WAIT = 2.0  # seconds a worker may sleep for a rate-limit slot before rescheduling the row instead
+PAUSE_CHECK_SECONDS = 1.0  # how stale a worker's view of the monthly-limit pause may be
+QUOTA_CHECK_SECONDS = 10.0  # LINE's quota figures are read at most this often per process
+COUNTED = frozenset({"push", "multicast", "broadcast", "narrowcast"})  # reply is free (line-platform.md §6)
+MONTHLY_LIMIT = "monthly_limit"
 
 
 @dataclass(frozen=True)
 class Outcome:
-    state: str  # sent | retry | failed
+    state: str  # sent | retry | failed | monthly_limit
     via: str | None = None
     request_id: str | None = None
     error: str | None = None
     delay: float = 0.0
+    status: int | None = None  # LINE's HTTP status of a failure
+    details: str | None = None  # LINE's error body (JSON) of a failure
+    counts: bool = True  # False: our own throttling or a pause, not a real attempt at LINE
 
 
 def deliver_outbox(message_id: int) -> None:
-    """Job: deliver one row, then the rows to the same chat that were queued behind it."""
+    """Job: deliver one row, then the rows to the same chat that were queued behind it.
+
+    In a ``siang worker`` the row goes to this process's delivery pool; embedded workers are threads
+    already and deliver inline."""
     services = current_services()
+    if services.settings.embedded or services.settings.delivery_threads <= 1:
+        deliver_chain(services, message_id)
+    else:
+        runtime(services).pool(current_app._get_current_object()).submit(message_id)
+
+
+def deliver_chain(services: Services, message_id: int) -> None:
     next_id: int | None = message_id
     while next_id is not None:
         next_id = _deliver_one(services, next_id)
@@ -54,28 +88,50 @@ def _deliver_one(services: Services, message_id: int) -> int | None:
         row = outbox.get(session, message_id) if token else None
     if token is None or row is None:
         return None
-    outcome = send(services, row)
+    state = runtime(services)
+    paused_until = state.paused_until(services) if endpoint_of(row) in COUNTED else None
+    outcome = (Outcome("retry", error="paused: LINE monthly limit", counts=False,
+                       delay=(paused_until - utcnow()).total_seconds() + random.uniform(0, 1))
+               if paused_until else send(services, row))
+    if outcome.state == MONTHLY_LIMIT:
+        paused_until = state.pause(services, outcome.details)
+        outcome = Outcome("retry", error=outcome.error, counts=False,
+                          delay=(paused_until - utcnow()).total_seconds() + random.uniform(0, 1))
     with services.transaction() as session:
         if outcome.state == "sent":
             outbox.mark_sent(session, message_id, token, outcome.via or row.kind, outcome.request_id)
         elif outcome.state == "failed":
-            outbox.mark_failed(session, message_id, token, outcome.error or "failed")
-        elif row.attempts >= MAX_ATTEMPTS:
+            outbox.mark_failed(session, message_id, token, outcome.error or "failed",
+                               status=outcome.status, details=outcome.details)
+            log.warning("delivery failed permanently", extra={"outbox_id": message_id, "reason": outcome.error})
+        elif outcome.counts and row.attempts >= MAX_ATTEMPTS:
             outbox.mark_failed(session, message_id, token, f"gave up after {row.attempts} attempts: {outcome.error}")
+            log.error("delivery given up", extra={"outbox_id": message_id, "reason": outcome.error})
         else:
-            outbox.schedule_retry(session, message_id, token, outcome.delay, outcome.error or "retry")
+            extra = {} if outcome.counts else {"attempts": row.attempts - 1}
+            outbox.schedule_retry(session, message_id, token, outcome.delay, outcome.error or "retry", **extra)
             log.info("delivery rescheduled", extra={"outbox_id": message_id, "attempt": row.attempts,
                                                     "delay": round(outcome.delay, 2), "reason": outcome.error})
             return None
-        return outbox.next_for_recipient(session, row.recipient, message_id)
+        next_id = outbox.next_for_recipient(session, row.recipient, message_id)
+    if outcome.state == "sent" and outcome.via in COUNTED:
+        state.resumed(services)
+    return next_id
+
+
+def endpoint_of(row: OutboxMessage) -> str:
+    return "push" if row.kind == "reply" and not row.reply_token else row.kind
 
 
 def send(services: Services, row: OutboxMessage) -> Outcome:
     """One attempt at the LINE API for ``row``; never raises."""
     line = services.line
+    limiter = runtime(services).limiter
     messages = json.loads(row.messages)
     try:
         if row.kind == "reply" and row.reply_token and _before(row.reply_deadline):
+            if not _slot(limiter, "reply"):
+                return _own_throttle("reply")
             try:
                 response = line.api.reply_message_with_http_info(
                     ReplyMessageRequest.from_dict({"replyToken": row.reply_token, "messages": messages}),
@@ -86,13 +142,31 @@ def send(services: Services, row: OutboxMessage) -> Outcome:
                 if exc.status != 400 or "reply token" not in (exc.body or "").lower():
                     raise
                 log.info("reply token refused; pushing instead", extra={"outbox_id": row.id})
+        endpoint = "push" if row.kind == "reply" else row.kind
+        if not _slot(limiter, endpoint):
+            return _own_throttle(endpoint)
         return _push_like(services, row, messages)
     except ApiException as exc:
         return _classify(services, row, exc)
     except ValidationError as exc:
         return Outcome("failed", error=f"invalid message: {exc.errors()[:3]}")
-    except Exception as exc:  # noqa: BLE001 - timeouts, refused connections, DNS: all retryable
+    except Exception as exc:  # noqa: BLE001 - timeouts, refused connections, DNS, Redis down: all retryable
         return Outcome("retry", error=type(exc).__name__, delay=backoff(row.attempts))
+
+
+def _slot(limiter: RateLimiter, endpoint: str) -> bool:
+    delay = limiter.reserve(endpoint, MAX_SLOT_WAIT)
+    if delay is None:
+        return False
+    if delay > 0:
+        time.sleep(delay)
+    return True
+
+
+def _own_throttle(endpoint: str) -> Outcome:
+    """The endpoint is booked further ahead than a worker should sleep (e.g. broadcast's 60/hour)."""
+    return Outcome("retry", error=f"waiting for a {endpoint} rate-limit slot", delay=random.uniform(1, 5),
+                   counts=False)
 
 
 def _push_like(services: Services, row: OutboxMessage, messages: list[dict]) -> Outcome:
@@ -123,15 +197,32 @@ def _classify(services: Services, row: OutboxMessage, exc: ApiException) -> Outc
     if exc.status == 409:  # the retry key was already accepted: delivered by an earlier attempt
         return Outcome("sent", via=row.kind if row.kind != "reply" else "push",
                        request_id=headers.get("x-line-accepted-request-id"))
-    detail = (exc.body or "")[:1000]
+    detail = (exc.body or "")[:4000]
     if exc.status == 429:
-        if "monthly limit" in detail.lower():
-            log.error("LINE monthly message limit reached: sending paused", extra={"outbox_id": row.id})
-            return Outcome("retry", error="429 monthly limit", delay=MONTHLY_LIMIT_PAUSE_SECONDS)
+        quota = runtime(services).quota(services)
+        if "monthly limit" in detail.lower() or quota.get("exhausted"):
+            return Outcome(MONTHLY_LIMIT, error="429 monthly limit",
+                           details=json.dumps({"line": _json_or_text(detail), "quota": quota}, ensure_ascii=False))
         return Outcome("retry", error="429 rate limit", delay=backoff(row.attempts, base=1.0))
     if exc.status is None or exc.status >= 500:
         return Outcome("retry", error=f"{exc.status} {detail[:200]}", delay=backoff(row.attempts))
-    return Outcome("failed", error=f"{exc.status} {detail}")
+    if exc.status == 401:  # our access token, not this message: keep the row until the token is fixed
+        log.error("LINE refused the channel access token (401)", extra={"outbox_id": row.id})
+        return Outcome("retry", error="401 unauthorized", delay=backoff(row.attempts, base=5.0))
+    return Outcome("failed", error=f"{exc.status} {_line_message(detail)}"[:1000], status=exc.status,
+                   details=detail or None)
+
+
+def _json_or_text(body: str):
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body
+
+
+def _line_message(body: str) -> str:
+    parsed = _json_or_text(body)
+    return parsed.get("message", body) if isinstance(parsed, dict) else body
 
 
 def backoff(attempt: int, base: float = 0.5, cap: float = 300.0) -> float:
@@ -145,3 +236,135 @@ def _before(deadline) -> bool:
     if deadline.tzinfo is None:
         deadline = deadline.replace(tzinfo=utcnow().tzinfo)
     return utcnow() < deadline
+
+
+# --- per-process delivery state ---------------------------------------------------------------------------
+
+@dataclass
+class DeliveryRuntime:
+    """What a process keeps for delivery: the shared limiter, its thread pool, cached pause and quota."""
+
+    limiter: RateLimiter
+    threads: int
+    _pool: "DeliveryPool | None" = None
+    _pause: tuple[float, datetime | None, bool] = (0.0, None, False)  # (checked at, until, alert open)
+    _quota: tuple[float, dict] = (0.0, {})
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def pool(self, app: Flask) -> "DeliveryPool":
+        with self._lock:
+            if self._pool is None:
+                self._pool = DeliveryPool(app, self.threads)
+            return self._pool
+
+    def paused_until(self, services: Services) -> datetime | None:
+        checked, until, _ = self._pause
+        if time.monotonic() - checked > PAUSE_CHECK_SECONDS:
+            until, is_open = _open_pause(services)
+            self._pause = (time.monotonic(), until, is_open)
+        return until if until is not None and until > utcnow() else None
+
+    def pause(self, services: Services, details: str | None) -> datetime:
+        """Record LINE's monthly limit: one open alert for staff (renewed while it lasts) and a pause."""
+        until = utcnow() + timedelta(seconds=services.settings.monthly_limit_pause_seconds)
+        with services.transaction() as session:
+            alert = session.scalar(select(DeliveryAlert).where(DeliveryAlert.kind == MONTHLY_LIMIT,
+                                                               DeliveryAlert.resolved_at.is_(None))
+                                   .order_by(DeliveryAlert.id.desc()).limit(1).with_for_update())
+            if alert is None:
+                alert = DeliveryAlert(kind=MONTHLY_LIMIT, occurrences=0,
+                                      message="LINE's monthly message limit is reached: pushes are paused")
+                session.add(alert)
+            current = alert.paused_until
+            if current is not None and current.tzinfo is None:
+                current = current.replace(tzinfo=until.tzinfo)
+            if current is None or current < until:
+                alert.paused_until = until
+            alert.occurrences = (alert.occurrences or 0) + 1
+            alert.last_seen_at = utcnow()
+            alert.details = details
+            until = max(until, current or until)
+        self._pause = (time.monotonic(), until, True)
+        log.error("LINE monthly message limit reached: sending paused", extra={"paused_until": until.isoformat(),
+                                                                             "details": details})
+        return until
+
+    def resumed(self, services: Services) -> None:
+        """A counted send got through: close the monthly-limit alert if one is open."""
+        if not self._pause[2]:
+            return
+        with services.transaction() as session:
+            closed = session.execute(update(DeliveryAlert)
+                                     .where(DeliveryAlert.kind == MONTHLY_LIMIT, DeliveryAlert.resolved_at.is_(None),
+                                            DeliveryAlert.paused_until <= utcnow())
+                                     .values(resolved_at=utcnow())).rowcount
+        self._pause = (0.0, None, False)
+        if closed:
+            log.warning("LINE accepts pushes again: monthly-limit alert closed")
+
+    def quota(self, services: Services) -> dict:
+        """LINE's quota and consumption, read at most every ``QUOTA_CHECK_SECONDS`` (§6: quota endpoints)."""
+        checked, figures = self._quota
+        if time.monotonic() - checked < QUOTA_CHECK_SECONDS:
+            return figures
+        try:
+            if not _slot(self.limiter, "quota"):
+                return figures
+            limit = services.line.api.get_message_quota(_request_timeout=services.line.timeout)
+            used = services.line.api.get_message_quota_consumption(_request_timeout=services.line.timeout)
+            figures = {"type": limit.type, "value": limit.value, "total_usage": used.total_usage}
+            figures["exhausted"] = bool(limit.type == "limited" and limit.value is not None
+                                        and used.total_usage >= limit.value)
+        except Exception:  # noqa: BLE001 - the 429's own message still decides; the figures are extra
+            log.warning("reading LINE's quota failed", exc_info=True)
+            figures = {}
+        self._quota = (time.monotonic(), figures)
+        return figures
+
+
+def _open_pause(services: Services) -> tuple[datetime | None, bool]:
+    with services.transaction() as session:
+        until, count = session.execute(
+            select(func.max(DeliveryAlert.paused_until), func.count(DeliveryAlert.id))
+            .where(DeliveryAlert.kind == MONTHLY_LIMIT, DeliveryAlert.resolved_at.is_(None))).one()
+    if until is not None and until.tzinfo is None:
+        until = until.replace(tzinfo=utcnow().tzinfo)
+    return until, bool(count)
+
+
+class DeliveryPool:
+    """Daemon threads delivering rows handed over by RQ jobs; ``submit`` blocks while all are busy."""
+
+    def __init__(self, app: Flask, threads: int) -> None:
+        self._queue: queue.Queue[int] = queue.Queue(maxsize=threads)
+        for n in range(threads):
+            threading.Thread(target=self._run, args=(app,), name=f"siang-delivery-{n}", daemon=True).start()
+
+    def submit(self, message_id: int) -> None:
+        self._queue.put(message_id)
+
+    def _run(self, app: Flask) -> None:
+        services: Services = app.extensions["siang"]
+        while True:
+            message_id = self._queue.get()
+            try:
+                with app.app_context():
+                    deliver_chain(services, message_id)
+            except Exception:  # noqa: BLE001 - e.g. the database restarting; the sweeper retries the row
+                log.exception("delivery failed", extra={"outbox_id": message_id})
+
+
+_runtimes_lock = threading.Lock()
+
+
+def runtime(services: Services) -> DeliveryRuntime:
+    """This process's delivery state for ``services`` (one per app), built on first use."""
+    with _runtimes_lock:
+        for item in services.background:
+            if isinstance(item, DeliveryRuntime):
+                return item
+        limiter = make_limiter(services.settings.line_rate_limits,
+                               None if services.settings.embedded else services.redis)
+        item = DeliveryRuntime(limiter=limiter, threads=services.settings.delivery_threads)
+        services.background.append(item)
+        return item

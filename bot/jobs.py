@@ -11,6 +11,7 @@ import importlib
 import logging
 import queue
 import threading
+import uuid
 from typing import Callable, Protocol
 
 from flask import Flask
@@ -23,7 +24,7 @@ JOBS = {
     "deliver_outbox": "bot.delivery.deliver_outbox",
     "fetch_content": "bot.content.fetch_content",
 }
-QUEUE_NAME = "siang"
+REQUEUE_GUARD_SECONDS = 5
 
 
 def resolve(job: str) -> Callable[..., None]:
@@ -76,6 +77,14 @@ class InProcessQueue:
             self._workers.append(thread)
 
     def stop(self) -> None:
+        """Stop promptly: queued jobs are dropped, the database still has them for the next start."""
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        with self._lock:
+            self._queued.clear()
         for _ in self._workers:
             self._queue.put(None)
         for thread in self._workers:
@@ -101,14 +110,15 @@ class InProcessQueue:
 
 
 class RedisQueue:
-    """Production: RQ on Redis. Job ids are ``<job>:<row id>`` so one row is queued at most once."""
+    """Production: RQ on Redis. Job ids are ``<job>-<row id>`` (RQ allows only letters, digits, _ and -),
+    so a row is queued at most once by the web processes."""
 
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, redis_url: str, queue_name: str = "siang") -> None:
         from redis import Redis
         from rq import Queue
 
         self.connection = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2)
-        self.queue = Queue(QUEUE_NAME, connection=self.connection)
+        self.queue = Queue(queue_name, connection=self.connection)
 
     def enqueue(self, job: str, row_id: int) -> None:
         self.enqueue_many(job, [row_id])
@@ -119,26 +129,32 @@ class RedisQueue:
         if not ids:
             return
         data = [
-            Queue.prepare_data(JOBS[job], args=(row_id,), job_id=f"{job}:{row_id}", result_ttl=0,
+            Queue.prepare_data(JOBS[job], args=(row_id,), job_id=f"{job}-{row_id}", result_ttl=0,
                                failure_ttl=3600, timeout=300)
             for row_id in ids
         ]
         self.queue.enqueue_many(data)
 
     def requeue(self, job: str, row_id: int) -> None:
-        """Sweeper path: queue the row again unless a live copy of its job is already waiting."""
-        from rq.exceptions import NoSuchJobError
+        """Sweeper path: queue the row again unless its job is still waiting in the queue.
+
+        A job left "started" by a killed worker is not trusted (its lease has expired, which is why the
+        sweeper is here), so a fresh job is queued under a new id; a short Redis guard keeps several
+        sweepers from queueing the same row many times over.
+        """
+        from rq.exceptions import InvalidJobOperation, NoSuchJobError
         from rq.job import Job, JobStatus
 
-        job_id = f"{job}:{row_id}"
+        job_id = f"{job}-{row_id}"
         try:
-            existing = Job.fetch(job_id, connection=self.connection)
-            if existing.get_status(refresh=False) == JobStatus.QUEUED:
+            if Job.fetch(job_id, connection=self.connection).get_status(refresh=False) == JobStatus.QUEUED:
                 return
-            existing.delete()
-        except NoSuchJobError:
+        except (NoSuchJobError, InvalidJobOperation):
             pass
-        self.enqueue_many(job, [row_id])
+        if not self.connection.set(f"siang:requeued:{self.queue.name}:{job_id}", 1, nx=True, ex=REQUEUE_GUARD_SECONDS):
+            return
+        self.queue.enqueue_call(JOBS[job], args=(row_id,), job_id=f"{job_id}-{uuid.uuid4().hex[:12]}",
+                                result_ttl=0, failure_ttl=3600, timeout=300)
 
     def start(self, app: Flask) -> None:
         """Web processes only enqueue; ``siang worker`` runs the jobs."""

@@ -55,7 +55,7 @@ def error_response(error: LineApiError) -> Response:
     return response
 
 
-def _json_body(emu: Emulator) -> Any:
+def _json_body() -> Any:
     if not request.data:
         return None
     try:
@@ -107,7 +107,7 @@ def _run(endpoint: str, handler: Callable[..., Result], path_args: dict[str, str
     emu = current()
     try:
         key = _gate(emu, endpoint)
-        body = _json_body(emu) if request.mimetype in ("application/json", "") else None
+        body = _json_body() if request.mimetype in ("application/json", "") else None
         _check_spec(emu, body)
         call = Call(endpoint, g.request_id, key)
         if key is None:

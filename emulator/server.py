@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Sequence
 
-from flask import Flask, Response, g, jsonify
+from flask import Flask, Response, g
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 

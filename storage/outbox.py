@@ -6,7 +6,7 @@ import json
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from storage import leases
@@ -16,7 +16,7 @@ from storage.models import OutboxMessage, utcnow
 def add_message(session: Session, *, kind: str, recipient: str, messages: list[dict],
                 reply_token: str | None = None, reply_deadline: datetime | None = None,
                 recipients: list[str] | None = None, source_event_id: int | None = None,
-                notification_disabled: bool = False) -> OutboxMessage:
+                notification_disabled: bool = False, case_id: int | None = None) -> OutboxMessage:
     """Queue one LINE request (1..5 message objects) with its own retry key."""
     if not 1 <= len(messages) <= 5:
         raise ValueError(f"a LINE request carries 1 to 5 messages, got {len(messages)}")
@@ -30,6 +30,7 @@ def add_message(session: Session, *, kind: str, recipient: str, messages: list[d
         retry_key=str(uuid.uuid4()),
         source_event_id=source_event_id,
         notification_disabled=notification_disabled,
+        case_id=case_id,
         status="pending",
         attempts=0,
         next_attempt_at=utcnow(),
@@ -74,9 +75,28 @@ def mark_sent(session: Session, message_id: int, token: str, via: str, request_i
                          sent_via=via, line_request_id=request_id, last_error=None)
 
 
-def mark_failed(session: Session, message_id: int, token: str, error: str) -> bool:
-    """A permanent failure (LINE said 4xx): kept with LINE's details for staff, never retried."""
-    return leases.finish(session, OutboxMessage, message_id, token, status="failed", last_error=error)
+def mark_failed(session: Session, message_id: int, token: str, error: str, status: int | None = None,
+                details: str | None = None) -> bool:
+    """A permanent failure (LINE said 4xx): kept with LINE's status and error body for staff, never retried."""
+    return leases.finish(session, OutboxMessage, message_id, token, status="failed", last_error=error,
+                         error_status=status, error_details=details, failed_at=utcnow())
+
+
+def failures(session: Session, limit: int = 100, since: datetime | None = None) -> list[OutboxMessage]:
+    """Rows LINE refused for good, newest first: what the staff console shows under delivery problems."""
+    query = select(OutboxMessage).where(OutboxMessage.status == "failed")
+    if since is not None:
+        query = query.where(OutboxMessage.failed_at >= since)
+    return list(session.scalars(query.order_by(OutboxMessage.id.desc()).limit(limit)))
+
+
+def error_details(row: OutboxMessage) -> dict:
+    """LINE's error body of a failed row (``{"message", "details": [{"message", "property"}]}``), or {}."""
+    try:
+        parsed = json.loads(row.error_details or "{}")
+    except ValueError:
+        return {"message": row.error_details}
+    return parsed if isinstance(parsed, dict) else {"message": str(parsed)}
 
 
 def schedule_retry(session: Session, message_id: int, token: str, delay_seconds: float, error: str,
@@ -86,6 +106,19 @@ def schedule_retry(session: Session, message_id: int, token: str, delay_seconds:
 
 
 def stale(session: Session, limit: int = 500) -> list[int]:
-    """Rows due for delivery whose queue message may be lost, and rows of workers that died mid-send."""
-    return leases.stale_ids(session, OutboxMessage, utcnow(), limit, busy_status="sending",
-                            due_column=OutboxMessage.next_attempt_at)
+    """Rows due for delivery whose queue message may be lost, and rows of workers that died mid-send.
+
+    Only the first unsent row of each chat is returned: the rows behind it cannot be claimed before it
+    (per-chat order) and are carried on by the worker that delivers it (``next_for_recipient``), so a
+    backlog of thousands of rows costs the sweeper one row per chat, not one per message."""
+    now = utcnow()
+    earlier = aliased(OutboxMessage)
+    first_of_chat = or_(
+        OutboxMessage.recipient == "*",
+        ~exists().where(earlier.recipient == OutboxMessage.recipient, earlier.id < OutboxMessage.id,
+                        earlier.status.in_(("pending", "sending"))),
+    )
+    due = and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now, first_of_chat)
+    abandoned = and_(OutboxMessage.status == "sending", OutboxMessage.lease_expires_at < now)
+    query = select(OutboxMessage.id).where(or_(due, abandoned)).order_by(OutboxMessage.id).limit(limit)
+    return list(session.scalars(query))

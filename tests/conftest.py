@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from werkzeug.serving import make_server
 
 from bot import create_app, start_background, stop_background
@@ -25,6 +25,8 @@ LINE_SPEC = SHARED / "line-openapi" / "messaging-api.yml"
 POSTGRES_ADMIN_URL = os.environ.get("SIANG_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_TEST_URL = os.environ.get("SIANG_TEST_REDIS", "redis://127.0.0.1:6379/9")
 SECRET, TOKEN = "test-channel-secret", "test-access-token"
+# Jobs of this test run go to a queue of their own, whatever else shares the Redis server.
+TEST_QUEUE = f"siang-test-{uuid.uuid4().hex[:8]}"
 
 
 # --- databases ----------------------------------------------------------------------------------------
@@ -53,7 +55,8 @@ def postgres_database():
 
 def empty_tables(url: str) -> None:
     engine = create_engine(url)
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    existing = set(inspect(engine).get_table_names())
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name in existing]
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
@@ -107,6 +110,7 @@ def make_settings(database_url: str, emulator_url: str, **overrides) -> Settings
         line_channel_secret=SECRET, line_channel_access_token=TOKEN, line_api_base_url=emulator_url,
         line_data_api_base_url=emulator_url, database_url=database_url, secret_key="test-secret",
         job_lease_seconds=5, sweep_interval_seconds=0.2, line_timeout_seconds=5.0, log_level="WARNING",
+        job_queue_name=TEST_QUEUE,
     )
     values.update(overrides)
     return Settings(**values)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Callable
 
 from linebot.v3.webhooks import (
@@ -31,6 +32,7 @@ from storage import inbox
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+CARRY_ON_SECONDS = 1.0
 
 HANDLERS: dict[type, Callable[[Context], None]] = {
     FollowEvent: follow.on_follow,
@@ -46,11 +48,18 @@ HANDLERS: dict[type, Callable[[Context], None]] = {
 
 
 def handle_event(event_id: int) -> None:
-    """Job: handle one stored event, then any later events of the same chat that were waiting for it."""
+    """Job: handle one stored event, then the events of the same chat that were waiting for it.
+
+    A busy chat is carried on inline for a moment (cheaper than a queue round trip), then handed back to
+    the queue so that one chatty citizen cannot hold a worker while others wait.
+    """
     services = current_services()
-    next_id: int | None = event_id
-    while next_id is not None:
+    deadline = time.monotonic() + CARRY_ON_SECONDS
+    next_id = _handle_one(services, event_id)
+    while next_id is not None and time.monotonic() < deadline:
         next_id = _handle_one(services, next_id)
+    if next_id is not None:
+        services.jobs.enqueue("handle_event", next_id)
 
 
 def _handle_one(services: Services, event_id: int) -> int | None:

@@ -1,4 +1,4 @@
-"""Messages a citizen sends: text goes to the conversation flows; media is fetched and kept."""
+"""Messages a citizen sends: slowed down if flooding, media recorded for download, then to the flows."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from linebot.v3.webhooks import (
     VideoMessageContent,
 )
 
-from bot import flows, messages
+from bot import flows
 from bot.context import Context
+from bot.handlers.flood import slowed_down
 from bot.people import citizen_for
 from storage import content
 
@@ -24,23 +25,26 @@ MEDIA = {ImageMessageContent: "image", VideoMessageContent: "video", AudioMessag
 def on_message(ctx: Context) -> None:
     if ctx.event.source.type != "user":
         return  # groups: ordinary chatter is ignored (group commands come with the groups feature)
+    if slowed_down(ctx):
+        return
     citizen_for(ctx)
     body = ctx.event.message
     if isinstance(body, TextMessageContent):
         flows.on_text(ctx, body.text)
     elif type(body) in MEDIA:
-        _keep_media(ctx, body, MEDIA[type(body)])
+        flows.on_media(ctx, MEDIA[type(body)], _keep_media(ctx, body, MEDIA[type(body)]), body.id)
     elif isinstance(body, LocationMessageContent):
-        place = body.title or body.address or f"{body.latitude:.5f}, {body.longitude:.5f}"
-        ctx.reply(messages.text_message(ctx.text("received_location", place=place)))
+        flows.on_location(ctx, body.latitude, body.longitude, body.title, body.address)
     elif isinstance(body, StickerMessageContent):
-        ctx.reply(messages.text_message(ctx.text("received_sticker"), quick_reply=messages.main_menu(ctx.lang)))
+        flows.on_sticker(ctx)
 
 
-def _keep_media(ctx: Context, body, kind: str) -> None:
+def _keep_media(ctx: Context, body, kind: str) -> int | None:
+    """Record the content and fetch it right after commit: LINE keeps it for an undisclosed time only."""
     provider = getattr(body, "content_provider", None)
-    if provider is None or provider.type == "line":
-        row = content.expect(ctx.session, body.id, ctx.chat_id, ctx.user_id, kind,
-                             file_name=getattr(body, "file_name", None), size=getattr(body, "file_size", None))
-        ctx.enqueue_after_commit("fetch_content", row.id)
-    ctx.reply(messages.text_message(ctx.text("received_image" if kind == "image" else "received_media")))
+    if provider is not None and provider.type != "line":
+        return None
+    row = content.expect(ctx.session, body.id, ctx.chat_id, ctx.user_id, kind,
+                         file_name=getattr(body, "file_name", None), size=getattr(body, "file_size", None))
+    ctx.enqueue_after_commit("fetch_content", row.id)
+    return row.id

@@ -10,3 +10,7 @@ from storage.models.core import (  # noqa: F401
     utcnow,
 )
 from storage.models.cases import Case, CaseAttachment, StatusChange, TicketCounter  # noqa: F401
+from storage.models.flows import (  # noqa: F401
+    CaseSourceEvent, CaseSupporter, Consent, FlowState, HandoverRequest, Opinion, OpinionTopic, Volunteer,
+)
+from storage.models.delivery import CaseMessage, DeliveryAlert  # noqa: F401

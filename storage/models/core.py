@@ -114,6 +114,12 @@ class OutboxMessage(Base):
     sent_via: Mapped[str | None] = mapped_column(String(16))  # reply | push (a late reply falls back to push)
     line_request_id: Mapped[str | None] = mapped_column(String(64))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # A permanent failure as LINE stated it: HTTP status and its JSON body ({"message", "details": [...]}).
+    error_status: Mapped[int | None] = mapped_column(Integer)
+    error_details: Mapped[str | None] = mapped_column(Text)
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The case whose status change this row announces (None for other messages).
+    case_id: Mapped[int | None] = mapped_column(BigId, index=True)
     source_event_id: Mapped[int | None] = mapped_column(ForeignKey("inbox_events.id", ondelete="SET NULL"))
 
 

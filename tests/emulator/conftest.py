@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -104,12 +104,36 @@ def emulator_settings(**overrides: Any) -> EmulatorSettings:
     return EmulatorSettings(**values)
 
 
+@pytest.fixture(scope="session")
+def spec_path() -> Path:
+    return SPEC_PATH
+
+
 @pytest.fixture
-def emulator(bot: StandInBot) -> Iterator[RunningEmulator]:
-    running = start_emulator(emulator_settings(webhook_url=bot.url))
+def start_emulator_with() -> Iterator[Callable[..., RunningEmulator]]:
+    """Start extra emulators with settings overrides (`spec_path=None`, `faults=...`); all stop at teardown."""
+    started: list[RunningEmulator] = []
+
+    def start(**overrides: Any) -> RunningEmulator:
+        started.append(start_emulator(emulator_settings(**overrides)))
+        return started[-1]
+
+    yield start
+    for running in started:
+        running.shutdown()
+
+
+@pytest.fixture
+def emulator(bot: StandInBot, start_emulator_with: Callable[..., RunningEmulator]) -> RunningEmulator:
+    running = start_emulator_with(webhook_url=bot.url)
     bot.line_host = running.base_url
-    yield running
-    running.shutdown()
+    return running
+
+
+@pytest.fixture
+def auth(emulator: RunningEmulator) -> dict[str, str]:
+    """The bearer header for raw HTTP calls that must bypass the SDK's client-side validation."""
+    return {"Authorization": f"Bearer {emulator.emulator.settings.access_token}"}
 
 
 @pytest.fixture

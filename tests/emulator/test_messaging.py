@@ -11,13 +11,12 @@ from linebot.v3.messaging import (ApiException, BroadcastRequest, ErrorResponse,
                                   MulticastRequest, PushMessageRequest, ReplyMessageRequest, ShowLoadingAnimationRequest,
                                   TextMessage)
 
-from tests.emulator.conftest import TOKEN
-
 
 def raw_post(emulator, path: str, body: dict, **headers: str) -> requests.Response:
     """Bypasses the SDK, whose client-side validation would stop a bad body before it is sent."""
+    token = emulator.emulator.settings.access_token
     return requests.post(f"{emulator.base_url}{path}", json=body, timeout=10,
-                         headers={"Authorization": f"Bearer {TOKEN}", **headers})
+                         headers={"Authorization": f"Bearer {token}", **headers})
 
 
 def text(value: str = "สวัสดีครับ") -> TextMessage:
@@ -110,18 +109,14 @@ def test_documented_message_limits_are_400_with_details(emulator, client, citize
     assert client.messages_for(citizen["user_id"], include_undelivered=True) == []
 
 
-def test_the_limits_hold_without_a_spec_file(bot):
-    from emulator.server import start_emulator
-    from tests.emulator.conftest import emulator_settings
-    running = start_emulator(emulator_settings(spec_path=None))
-    try:
-        user = running.client.create_user()
-        response = raw_post(running, "/v2/bot/message/push",
-                            {"to": user["user_id"], "messages": [{"type": "text", "text": "x"}] * 6})
-        assert response.status_code == 400
-        assert response.json()["details"][0] == {"message": "Size must be between 1 and 5", "property": "messages"}
-    finally:
-        running.shutdown()
+def test_the_limits_hold_without_a_spec_file(start_emulator_with):
+    running = start_emulator_with(spec_path=None)
+    user = running.client.create_user()
+    response = raw_post(running, "/v2/bot/message/push",
+                        {"to": user["user_id"], "messages": [{"type": "text", "text": "x"}] * 6})
+    assert response.status_code == 400
+    assert response.json()["details"][0] == {"message": "Size must be between 1 and 5", "property": "messages"}
+    assert running.client.spec_violations() == []
 
 
 def test_multicast_takes_at_most_500_user_ids(emulator, client):
@@ -236,7 +231,7 @@ def test_bot_info(emulator, line: MessagingApi):
     assert info.user_id == emulator.emulator.settings.bot_user_id and info.chat_mode == "bot"
 
 
-def test_concurrent_pushes_are_all_recorded(client, emulator, citizen):
+def test_concurrent_pushes_are_all_recorded(client, emulator, citizen, auth):
     import threading
     from concurrent.futures import ThreadPoolExecutor
     local = threading.local()
@@ -247,7 +242,7 @@ def test_concurrent_pushes_are_all_recorded(client, emulator, citizen):
         return local.session.post(
             f"{emulator.base_url}/v2/bot/message/push", timeout=10,
             json={"to": citizen["user_id"], "messages": [{"type": "text", "text": f"#{i}"}]},
-            headers={"Authorization": f"Bearer {TOKEN}", "X-Line-Retry-Key": str(uuid.UUID(int=i % 100))},
+            headers={**auth, "X-Line-Retry-Key": str(uuid.UUID(int=i % 100))},
         ).status_code
 
     with ThreadPoolExecutor(16) as pool:

@@ -1,0 +1,42 @@
+"""Talk to a person (คุยกับเจ้าหน้าที่): a hand-over request staff see in the console.
+
+    message (optional) ─▶ recorded
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot import messages
+from bot.flows.engine import DONE, POSTBACK, TEXT, Flow, Input, Step, Turn, register
+from storage import flows as store
+from storage.models import HandoverRequest
+
+SKIP_WORDS = frozenset({"ข้าม", "skip", "ไม่มี"})
+
+
+def begin(turn: Turn) -> str:
+    citizen = turn.ctx.citizen
+    if citizen is not None and turn.ctx.session.scalar(select(HandoverRequest.id).where(
+            HandoverRequest.citizen_id == citizen.id, HandoverRequest.status == "open").limit(1)):
+        turn.reply(messages.text_message(turn.text("handover_already_open"),
+                                         quick_reply=messages.main_menu(turn.lang)))
+        return DONE
+    return "message"
+
+
+def ask_message(turn: Turn) -> list[dict]:
+    return [turn.say("handover_ask", quick=[turn.button("handover_btn_skip", "skip"), *turn.nav()])]
+
+
+def on_message(turn: Turn, item: Input) -> str:
+    message = None if item.value == "skip" or item.word in SKIP_WORDS else item.text.strip()[:2000] or None
+    citizen = turn.ctx.citizen
+    store.request_handover(turn.ctx.session, citizen.id if citizen else None, turn.ctx.user_id, "asked", message)
+    turn.reply(messages.text_message(turn.text("handover_recorded"), quick_reply=messages.main_menu(turn.lang)))
+    return DONE
+
+
+HANDOVER = register(Flow("handover", "flow_title_handover", (
+    Step("message", frozenset({TEXT, POSTBACK}), ask_message, on_message),
+), begin=begin))

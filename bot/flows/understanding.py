@@ -1,0 +1,108 @@
+"""What the flows need from the NLP package, in one place: intent, category, urgency, routing.
+
+``bot.nlp`` is pure and loads its model once per process. If it cannot be imported (a tools-only install, or
+the model missing), the flows still work: the citizen picks the category and the case goes to the provincial
+centre, which is the human fallback anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+log = logging.getLogger(__name__)
+FALLBACK_CATEGORY = "อื่นๆ"
+
+
+@dataclass
+class Understanding:
+    category: str | None
+    confidence: float | None
+    confident: bool
+    alternatives: list[tuple[str, float]] = field(default_factory=list)
+    intent: str = "other"
+    urgent: bool = False
+    urgency_reason: str | None = None
+
+
+@cache
+def _nlp() -> Any | None:
+    try:
+        import bot.nlp as nlp
+
+        nlp.classify  # noqa: B018 - the package is there but not finished yet
+        return nlp
+    except (ImportError, AttributeError):
+        log.warning("bot.nlp is not available: citizens choose categories themselves")
+        return None
+
+
+def available() -> bool:
+    return _nlp() is not None
+
+
+def understand(text: str, province: str | None = None, district: str | None = None) -> Understanding:
+    nlp = _nlp()
+    if nlp is None:
+        return Understanding(None, None, False)
+    try:
+        result = nlp.classify(text, province=province, district=district)
+    except Exception:  # noqa: BLE001 - a classifier failure must not lose the complaint
+        log.exception("classification failed")
+        return Understanding(None, None, False)
+    alternatives = [(a["category"], float(a["confidence"])) if isinstance(a, dict)
+                    else (a.category, float(a.confidence)) for a in (result.alternatives or [])]
+    return Understanding(result.category, float(result.confidence), bool(result.confident), alternatives,
+                         result.intent or "other", bool(result.urgent), result.urgency_reason)
+
+
+def intent_of(text: str) -> str:
+    nlp = _nlp()
+    if nlp is None:
+        return "other"
+    try:
+        return nlp.detect_intent(text)
+    except Exception:  # noqa: BLE001
+        log.exception("intent detection failed")
+        return "other"
+
+
+def route(category: str, province: str | None, district: str | None) -> dict[str, str | None] | None:
+    """The agency for a case: ``{"id", "name_th", "name_en"}``, or None when routing is unavailable."""
+    nlp = _nlp()
+    if nlp is None:
+        return None
+    try:
+        agency = nlp.route(category, province, district)
+    except Exception:  # noqa: BLE001
+        log.exception("routing failed", extra={"category": category})
+        return None
+    if agency is None:
+        return None
+    get = agency.get if isinstance(agency, dict) else lambda name: getattr(agency, name, None)
+    return {"id": get("id"), "name_th": get("name_th"), "name_en": get("name_en")}
+
+
+@cache
+def _categories() -> dict[str, Any]:
+    from bot.nlp.categories import categories
+
+    return {c.id: c for c in categories()}
+
+
+def category_ids() -> list[str]:
+    return list(_categories())
+
+
+def category_label(category_id: str | None, lang: str) -> str:
+    category = _categories().get(category_id or "")
+    if category is None:
+        return category_id or "-"
+    return category.label_en if lang == "en" else category.label_th
+
+
+def target_days(category_id: str | None) -> int | None:
+    category = _categories().get(category_id or "")
+    return category.target_days if category else None

@@ -1,0 +1,47 @@
+"""Tables of delivery and of the case conversation: alerts for staff, and what citizens add to a case.
+
+``DeliveryAlert`` is both the staff-visible record of a delivery problem (LINE's monthly limit) and the
+shared switch that pauses sending: every worker on every machine reads it, so a pause survives a Redis flush.
+``CaseMessage`` keeps what a citizen writes while their case waits for information from them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.db import Base
+from storage.models.core import BigId, utcnow
+
+
+class DeliveryAlert(Base):
+    """A delivery problem staff must see; open while ``resolved_at`` is empty."""
+
+    __tablename__ = "delivery_alerts"
+    __table_args__ = (Index("ix_delivery_alerts_kind_resolved", "kind", "resolved_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # monthly_limit
+    message: Mapped[str] = mapped_column(Text)
+    details: Mapped[str | None] = mapped_column(Text)  # JSON: LINE's quota and consumption when known
+    # Counted sends wait until then; renewed each time LINE still refuses after a pause.
+    paused_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    occurrences: Mapped[int] = mapped_column(Integer, default=1)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CaseMessage(Base):
+    """A message a citizen sent about their case while it waited for information from them."""
+
+    __tablename__ = "case_messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str | None] = mapped_column(Text)
+    content_id: Mapped[int | None] = mapped_column(ForeignKey("stored_content.id", ondelete="SET NULL"))
+    source_event_id: Mapped[int | None] = mapped_column(ForeignKey("inbox_events.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,327 @@
+"""Filing a complaint through LINE, as a citizen does it: happy path, every validation error, edits."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from sqlalchemy import select
+
+from bot.flows import understanding
+from storage.models import (
+    Case, CaseAttachment, CaseSourceEvent, Consent, HandoverRequest, InboxEvent, StatusChange, StoredContent,
+)
+from tests.flows.conftest import rows
+
+STORY = "ไฟถนนหน้าบ้านดับมาสามวันแล้ว ซอยมืดมาก เด็กเดินกลับบ้านอันตราย"
+
+
+def start(chat):
+    chat.tap_data("menu=complaint")
+    if "ยินยอม" in chat.labels:
+        chat.tap("ยินยอม")
+    assert "เล่าเรื่องที่พบ" in chat.said
+
+
+def choose_category_if_asked(chat, label: str | None = None):
+    if "ไม่ใช่ทั้งหมด" in chat.labels:
+        chat.tap(label or chat.labels[0], expect=2)
+
+
+def walk_to_confirm(chat, story: str = STORY, place: str = "หน้าตลาดสด อ.เมือง จ.ขอนแก่น"):
+    start(chat)
+    chat.send(story)
+    chat.tap("ไม่มีรูป")
+    chat.send(place)
+    chat.tap("วันนี้")
+    chat.tap("ข้าม")
+    chat.tap("เปิดเผยชื่อ", expect=1)
+    choose_category_if_asked(chat)
+    if "แจ้งเรื่องใหม่" in chat.labels:
+        chat.tap("แจ้งเรื่องใหม่", expect=2)
+    assert "ยืนยันส่งเรื่อง" in chat.labels
+
+
+def the_case(bot) -> Case:
+    (case,) = rows(bot.services, Case)
+    return case
+
+
+def test_a_complaint_from_the_menu_becomes_a_ticket_with_photos_place_and_history(bot, line, chat):
+    line.configure(content_preparing_calls=1)  # the content API answers 202 once, then 200
+    chat.tap_data("menu=complaint")
+    assert "ข้อมูลส่วนบุคคล" in chat.said and chat.labels[:2] == ["ยินยอม", "ไม่ยินยอม"]
+    chat.tap("ยินยอม")
+    chat.send(STORY)
+    assert chat.labels[:3] == ["ถ่ายรูป", "เลือกรูป", "ไม่มีรูป"]
+    chat.photo(caption="ไฟดับ")
+    assert "1/5" in chat.said and "ถัดไป" in chat.labels
+    chat.photo(caption="ซอยมืด")
+    assert "2/5" in chat.said
+    chat.send("มีหลอดไฟอีกสองต้นที่ดับด้วยค่ะ")
+    assert "เพิ่มข้อความ" in chat.said
+    chat.tap("ถัดไป")
+    assert chat.quick[0]["type"] == "location"
+    chat.location(16.4322, 102.8236, title="ตลาดบางลำภู", address="ถนนกลางเมือง ขอนแก่น")
+    assert "เลือกวันที่" in chat.labels
+    picker = next(a for a in chat.quick if a["type"] == "datetimepicker")
+    chat.tap("เลือกวันที่", date="2026-11-20")
+    assert "เบอร์โทร" in chat.said
+    chat.send("๐๘๑-๒๓๔-๕๖๗๘")
+    chat.tap("ไม่เปิดเผยชื่อ")
+    choose_category_if_asked(chat, "ไฟส่องสว่าง")
+    summary = chat.flex()[0]
+    card = str(summary)
+    assert picker["mode"] == "date" and "20 พ.ย. 2569" in card and "0812345678" in card and "ไม่เปิดเผย" in card
+    assert "ขอนแก่น" in card and "2" in card
+    chat.tap("ยืนยันส่งเรื่อง", expect=2)
+    ticket = re.search(r"DR-\d{4}-\d{6}", chat.said).group(0)
+    assert chat.flex()[0]["altText"] == f"เลขที่เรื่อง {ticket}"
+    assert "ส่งถึง" in chat.said and "วัน" in chat.said and "ติดตามเรื่อง" in chat.said
+
+    case = the_case(bot)
+    assert case.ticket == ticket and ticket.startswith("DR-25") and case.status == "received"
+    assert "สองต้น" in case.description and STORY in case.description
+    assert (case.province, case.district) == ("ขอนแก่น", "เมืองขอนแก่น")
+    assert case.latitude == pytest.approx(16.4322) and case.phone == "0812345678" and case.anonymous
+    assert case.occurred_on == "2026-11-20" and case.target_due_at is not None
+    assert [s.to_status for s in rows(bot.services, StatusChange)] == ["received"]
+    attachments = rows(bot.services, CaseAttachment, CaseAttachment.case_id == case.id)
+    assert len(attachments) == 2
+    deadline = time.monotonic() + 8
+    while {c.status for c in rows(bot.services, StoredContent)} != {"stored"} and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert {c.status for c in rows(bot.services, StoredContent)} == {"stored"}
+    sources = rows(bot.services, CaseSourceEvent, CaseSourceEvent.case_id == case.id)
+    first_event = rows(bot.services, InboxEvent)[0]
+    assert first_event.id in [s.inbox_event_id for s in sources] and len(sources) >= 10
+    (consent,) = rows(bot.services, Consent)
+    assert consent.given and consent.version
+
+
+def test_every_invalid_answer_gets_a_thai_reprompt_and_the_same_step_again(bot, chat):
+    start(chat)
+    chat.send("ไฟดับ")
+    assert "รายละเอียดเพิ่ม" in chat.said and "เล่าเรื่องที่พบ" in chat.said
+    chat.send(STORY)
+    chat.line.send_file(chat.user_id, b"%PDF-1.4", "เอกสาร.pdf")
+    chat._await()
+    assert "รับได้เฉพาะรูปภาพและวิดีโอ" in chat.said
+    for n in range(5):
+        chat.photo()
+    chat.photo()
+    assert "ครบ 5 รูป" in chat.said
+    chat.tap("ถัดไป")
+    chat.location(35.6762, 139.6503, title="Tokyo")
+    assert "นอกประเทศไทย" in chat.said and chat.quick[0]["type"] == "location"
+    chat.send("บ้านฉันเอง")
+    assert "ยังไม่พบจังหวัด" in chat.said
+    chat.send("หน้าวัด จังหวัดเชียงใหม่")
+    assert "อำเภอ/เขตใดของจังหวัดเชียงใหม่" in chat.said
+    chat.send("บางรัก")
+    assert "ไม่พบอำเภอ/เขตนี้ในจังหวัดเชียงใหม่" in chat.said
+    chat.send("หางดง")
+    chat.tap("เลือกวันที่", date="2099-01-01")
+    assert "ยังมาไม่ถึง" in chat.said
+    chat.send("ประมาณช่วงต้นเดือนที่แล้วตอนกลางคืนหลังฝนตกหนักมาก ๆ")
+    assert "ขอสั้น ๆ" in chat.said
+    chat.send("เมื่อวาน")
+    chat.send("12345")
+    assert "เบอร์โทรไม่ถูกต้อง" in chat.said
+    chat.send("เบอร์อะไรก็ได้ใช่ไหมคะ")
+    assert "ใช้เพื่อให้เจ้าหน้าที่สอบถาม" in chat.said  # a question gets the step's explanation
+    chat.send("02 123 4567")
+    chat.send("ขอคิดดูก่อน")
+    assert "กรุณาเลือก \"เปิดเผยชื่อ\"" in chat.said
+    chat.tap("เปิดเผยชื่อ")
+    if "ไม่ใช่ทั้งหมด" in chat.labels:
+        chat.send("หมวดที่ไม่มีจริง")
+        assert "กรุณาเลือกหัวข้อ" in chat.said
+        chat.tap(chat.labels[0], expect=2)
+    chat.send("โอเค")
+    assert "ยืนยันส่งเรื่อง" in chat.said
+    chat.tap("ยืนยันส่งเรื่อง", expect=2)
+    case = the_case(bot)
+    assert (case.province, case.district, case.phone) == ("เชียงใหม่", "หางดง", "021234567")
+    assert len(rows(bot.services, CaseAttachment)) == 5
+
+
+def test_back_at_every_step_returns_to_the_previous_question(chat):
+    start(chat)
+    chat.send("ย้อนกลับ")
+    assert "ขั้นตอนแรก" in chat.said or "ยินยอม" in chat.labels
+    if "ยินยอม" in chat.labels:
+        chat.tap("ยินยอม")
+    chat.send(STORY)
+    chat.send("ย้อนกลับ")
+    assert "เล่าเรื่องที่พบ" in chat.said
+    chat.send(STORY)
+    chat.tap("ไม่มีรูป")
+    chat.send("ย้อนกลับ")
+    assert "รูปภาพประกอบ" in chat.said
+    chat.tap("ไม่มีรูป")
+    chat.send("จังหวัดน่าน")
+    chat.send("ย้อนกลับ")
+    assert "เกิดเหตุที่ไหน" in chat.said
+    chat.send("อ.ปัว จ.น่าน")
+    chat.tap("ไม่ระบุ")
+    chat.tap("ย้อนกลับ")
+    assert "เกิดเหตุเมื่อไร" in chat.said
+    chat.tap("ไม่ระบุ")
+    chat.tap("ข้าม")
+    chat.tap("ย้อนกลับ")
+    assert "เบอร์โทร" in chat.said
+    chat.tap("ข้าม")
+    chat.tap("เปิดเผยชื่อ")
+    choose_category_if_asked(chat)
+    chat.tap("ย้อนกลับ")
+    assert "ยืนยันส่งเรื่อง" not in chat.labels
+
+
+@pytest.mark.parametrize("step", ["describe", "photos", "where", "confirm"])
+def test_cancel_at_a_step_discards_the_draft_and_files_nothing(bot, chat, step):
+    start(chat)
+    if step != "describe":
+        chat.send(STORY)
+    if step in ("where", "confirm"):
+        chat.tap("ไม่มีรูป")
+    if step == "confirm":
+        chat.send("เขตบางรัก กรุงเทพ")
+        chat.tap("วันนี้")
+        chat.tap("ข้าม")
+        chat.tap("เปิดเผยชื่อ")
+        choose_category_if_asked(chat)
+    chat.tap("ยกเลิก")
+    assert "ยกเลิกเรื่องร้องเรียนแล้ว" in chat.said and "ร้องเรียน" in chat.labels
+    chat.tap_data("menu=complaint")
+    assert "เล่าเรื่องที่พบ" in chat.said  # a fresh start, no draft offered
+    assert rows(bot.services, Case) == []
+
+
+def test_menu_mid_flow_keeps_the_draft_and_the_citizen_continues_later(bot, chat):
+    start(chat)
+    chat.send(STORY)
+    chat.tap("ไม่มีรูป")
+    chat.send("เมนู")
+    assert "เก็บเรื่องร้องเรียนที่ทำไว้" in chat.said and "ติดตามเรื่อง" in chat.labels
+    chat.tap("ติดตามเรื่อง")
+    assert "ยังไม่มีเรื่อง" in chat.said
+    chat.tap("ร้องเรียน")
+    assert "ยังทำไม่เสร็จ" in chat.said
+    chat.tap("ทำต่อจากเดิม")
+    assert "เกิดเหตุที่ไหน" in chat.said
+    chat.send("เขตบางรัก กรุงเทพ")
+    chat.tap("วันนี้")
+    chat.tap("ข้าม")
+    chat.tap("เปิดเผยชื่อ")
+    choose_category_if_asked(chat)
+    chat.tap("ยืนยันส่งเรื่อง", expect=2)
+    assert the_case(bot).description == STORY
+
+
+def test_edit_from_the_summary_changes_one_field_and_returns_to_the_summary(bot, chat):
+    walk_to_confirm(chat)
+    chat.tap("แก้ไข")
+    assert {"รายละเอียด", "สถานที่", "เบอร์โทร"} <= set(chat.labels)
+    chat.tap("เบอร์โทร")
+    chat.send("0899999999", expect=2)
+    assert "0899999999" in str(chat.flex()[0]) and "ยืนยันส่งเรื่อง" in chat.labels
+    chat.tap("แก้ไข")
+    chat.tap("สถานที่")
+    chat.send("อ.แม่สาย จ.เชียงราย", expect=2)
+    assert "แม่สาย" in str(chat.flex()[0])
+    chat.tap("ยืนยันส่งเรื่อง", expect=2)
+    case = the_case(bot)
+    assert (case.phone, case.province, case.district) == ("0899999999", "เชียงราย", "แม่สาย")
+
+
+def test_declining_consent_files_nothing_and_is_recorded(bot, chat):
+    chat.tap_data("menu=complaint")
+    chat.tap("ไม่ยินยอม")
+    assert "ไม่เก็บเรื่องนี้" in chat.said
+    assert [c.given for c in rows(bot.services, Consent)] == [False]
+    chat.tap_data("menu=complaint")
+    assert "ข้อมูลส่วนบุคคล" in chat.said  # asked again next time
+
+
+def test_a_photo_sent_outside_any_flow_starts_a_complaint_with_it(bot, chat):
+    chat.photo(expect=2)
+    assert "เรามาแจ้งเรื่องร้องเรียนพร้อมรูปนี้" in chat.said
+    chat.tap("ยินยอม")
+    chat.send(STORY)
+    assert "1/5" in chat.said
+
+
+def test_none_of_these_categories_goes_to_a_person_at_the_provincial_centre(bot, chat, monkeypatch):
+    monkeypatch.setattr(understanding, "understand",
+                        lambda *a, **k: understanding.Understanding(None, 0.2, False, [("ถนน", 0.2), ("แสงสว่าง", 0.1)]))
+    start(chat)
+    chat.send(STORY)
+    chat.tap("ไม่มีรูป")
+    chat.send("อ.เมือง จ.ลำปาง")
+    chat.tap("วันนี้")
+    chat.tap("ข้าม")
+    chat.tap("เปิดเผยชื่อ")
+    assert chat.labels[:3] == ["ถนน", "ไฟส่องสว่าง", "ไม่ใช่ทั้งหมด"]
+    chat.tap("ไม่ใช่ทั้งหมด", expect=2)
+    assert "ศูนย์ดำรงธรรมจังหวัดลำปาง" in str(chat.flex()[0])
+    chat.tap("ยืนยันส่งเรื่อง", expect=2)
+    case = the_case(bot)
+    assert case.category == "อื่นๆ"
+    (handover,) = rows(bot.services, HandoverRequest)
+    assert handover.case_id == case.id and handover.reason == "category_unknown" and handover.province == "ลำปาง"
+
+
+def test_an_urgent_complaint_gets_the_hotline_at_once_and_is_flagged(bot, chat, monkeypatch):
+    monkeypatch.setattr(understanding, "understand", lambda *a, **k: understanding.Understanding(
+        "ไฟฟ้า", 0.95, True, [], "complaint", True, "สายไฟขาด"))
+    start(chat)
+    chat.send("สายไฟฟ้าแรงสูงขาดพาดถนน มีประกายไฟ", expect=2)
+    assert "1669" in chat.texts[0] and "191" in chat.texts[0]
+    chat.tap("ไม่มีรูป")
+    chat.send("เขตบางรัก กรุงเทพ")
+    chat.tap("วันนี้")
+    chat.tap("ข้าม")
+    chat.tap("เปิดเผยชื่อ", expect=2)
+    chat.tap("ยืนยันส่งเรื่อง", expect=2)
+    assert the_case(bot).urgent and the_case(bot).category == "ไฟฟ้า"
+
+
+def test_a_similar_open_case_nearby_can_be_joined_instead_of_filed_again(bot, chat, new_chat):
+    walk_to_confirm(chat, place="เขตบางรัก กรุงเทพ")
+    chat.tap("ยืนยันส่งเรื่อง", expect=2)
+    first = the_case(bot)
+    neighbour = new_chat("สมชาย")
+    start(neighbour)
+    neighbour.send("ไฟถนนในซอยดับหลายวันแล้ว มืดมาก")
+    neighbour.tap("ไม่มีรูป")
+    neighbour.send("ซอยเจริญกรุง เขตบางรัก กรุงเทพ")
+    neighbour.tap("วันนี้")
+    neighbour.tap("ข้าม")
+    neighbour.tap("เปิดเผยชื่อ")
+    if "ไม่ใช่ทั้งหมด" in neighbour.labels:
+        neighbour.tap(understanding.category_label(first.category, "th"), expect=2)
+    assert f"ร่วม {first.ticket}" in neighbour.labels and neighbour.flex()
+    neighbour.tap(f"ร่วม {first.ticket}")
+    assert f"ร่วมสนับสนุนเรื่อง {first.ticket}" in neighbour.said
+    assert len(rows(bot.services, Case)) == 1
+    neighbour.send(first.ticket)
+    assert neighbour.flex()[0]["altText"].endswith(first.ticket)  # a supporter may follow the case
+
+
+def test_a_complaint_typed_without_the_menu_starts_the_flow_with_that_text(bot, chat):
+    if not understanding.available():
+        pytest.skip("bot.nlp (intent detection) is not installed yet")
+    chat.send("ถนนหน้าบ้านเป็นหลุมใหญ่มาก รถมอเตอร์ไซค์ล้มไปสองคันแล้ว ช่วยซ่อมด้วยค่ะ")
+    assert "ข้อมูลส่วนบุคคล" in chat.said
+    chat.tap("ยินยอม")
+    assert "รูปภาพประกอบ" in chat.said  # the story was kept: no need to tell it again
+    chat.tap("ไม่มีรูป")
+    chat.send("อ.เมือง จ.ขอนแก่น")
+    chat.tap("วันนี้")
+    chat.tap("ข้าม")
+    chat.tap("เปิดเผยชื่อ")
+    choose_category_if_asked(chat)
+    chat.tap("ยืนยันส่งเรื่อง", expect=2)
+    assert "หลุมใหญ่" in the_case(bot).description

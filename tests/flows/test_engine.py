@@ -1,0 +1,163 @@
+"""What every flow gets from the engine: expiry and resume, restarts, concurrency, repeats, odd inputs."""
+
+from __future__ import annotations
+
+import threading
+
+from bot import create_app
+from storage.models import Case, FlowState
+from tests.conftest import BotServer, SECRET, TOKEN, make_settings
+from tests.flows.conftest import Chat, age_flow, rows
+from tests.flows.test_complaint import STORY, choose_category_if_asked, start
+
+
+def finish(chat: Chat, place: str = "เขตบางรัก กรุงเทพ") -> None:
+    chat.send(place)
+    chat.tap("วันนี้")
+    chat.tap("ข้าม")
+    chat.tap("เปิดเผยชื่อ")
+    choose_category_if_asked(chat)
+    if "แจ้งเรื่องใหม่" in chat.labels:
+        chat.tap("แจ้งเรื่องใหม่", expect=2)
+    chat.tap("ยืนยันส่งเรื่อง", expect=2)
+
+
+def test_an_idle_flow_expires_politely_and_resumes_with_its_draft(bot, chat):
+    start(chat)
+    chat.send(STORY)
+    chat.tap("ไม่มีรูป")
+    age_flow(bot.services, chat.user_id, 31 * 60)
+    chat.send("เขตบางรัก กรุงเทพ")
+    assert "ไม่มีความเคลื่อนไหวนาน" in chat.said and "ทำต่อจากเดิม" in chat.labels
+    chat.tap("ทำต่อจากเดิม")
+    assert "ทำเรื่องร้องเรียนต่อจากเดิม" in chat.said and "เกิดเหตุที่ไหน" in chat.said
+    finish(chat)
+    assert rows(bot.services, Case)[0].description == STORY
+
+
+def test_an_expired_draft_can_be_started_again_or_discarded(bot, chat):
+    start(chat)
+    chat.send(STORY)
+    age_flow(bot.services, chat.user_id, 31 * 60)
+    chat.tap("ไม่มีรูป")
+    chat.tap("เริ่มใหม่")
+    assert "เล่าเรื่องที่พบ" in chat.said
+    age_flow(bot.services, chat.user_id, 31 * 60)
+    chat.send("อะไรก็ได้")
+    chat.tap("ทิ้งฉบับร่าง")
+    assert "ยกเลิก" in chat.said
+    chat.tap_data("menu=complaint")
+    assert "เล่าเรื่องที่พบ" in chat.said
+
+
+def test_idle_time_is_configurable(database_url, emulator_server, line):
+    server = BotServer(create_app(make_settings(database_url, emulator_server.base_url,
+                                                extras={"flow_idle_seconds": 60, "flood_burst": 10_000}))).start()
+    try:
+        line.configure(webhook_url=f"{server.url}/callback", channel_secret=SECRET, access_token=TOKEN)
+        chat = Chat(line, line.create_user()["user_id"])
+        start(chat)
+        age_flow(server.services, chat.user_id, 30)
+        chat.send(STORY)
+        assert "รูปภาพประกอบ" in chat.said  # 30 s idle is fine
+        age_flow(server.services, chat.user_id, 61)
+        chat.tap("ไม่มีรูป")
+        assert "ไม่มีความเคลื่อนไหวนาน" in chat.said
+    finally:
+        server.stop()
+
+
+def test_a_restarted_web_process_continues_the_conversation_from_the_database(database_url, emulator_server, line):
+    settings = make_settings(database_url, emulator_server.base_url, extras={"flood_burst": 10_000})
+    first = BotServer(create_app(settings)).start()
+    line.configure(webhook_url=f"{first.url}/callback", channel_secret=SECRET, access_token=TOKEN)
+    chat = Chat(line, line.create_user()["user_id"])
+    start(chat)
+    chat.send(STORY)
+    first.stop()
+    second = BotServer(create_app(settings)).start()
+    try:
+        line.configure(webhook_url=f"{second.url}/callback")
+        chat.tap("ไม่มีรูป")
+        assert "เกิดเหตุที่ไหน" in chat.said
+        finish(chat)
+        assert len(rows(second.services, Case)) == 1
+    finally:
+        second.stop()
+
+
+def test_two_citizens_interleaved_keep_their_own_drafts(bot, new_chat):
+    a, b = new_chat("ก"), new_chat("ข")
+    start(a)
+    start(b)
+    a.send("ขยะกองหน้าหมู่บ้านไม่มีใครมาเก็บหนึ่งสัปดาห์")
+    b.send("น้ำประปาไม่ไหลทั้งซอยตั้งแต่เมื่อวาน")
+    a.tap("ไม่มีรูป")
+    b.tap("ไม่มีรูป")
+    b.send("อ.เมือง จ.ขอนแก่น")
+    a.send("อ.เมือง จ.ลำปาง")
+    errors: list[BaseException] = []
+
+    def run(chat, place):
+        try:
+            chat.tap("วันนี้")
+            chat.tap("ข้าม")
+            chat.tap("เปิดเผยชื่อ")
+            choose_category_if_asked(chat)
+            if "แจ้งเรื่องใหม่" in chat.labels:
+                chat.tap("แจ้งเรื่องใหม่", expect=2)
+            chat.tap("ยืนยันส่งเรื่อง", expect=2)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(c, p)) for c, p in ((a, "ลำปาง"), (b, "ขอนแก่น"))]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert not errors
+    cases = {c.province: c for c in rows(bot.services, Case)}
+    assert "ขยะ" in cases["ลำปาง"].description and "ประปา" in cases["ขอนแก่น"].description
+    assert len({c.ticket for c in cases.values()}) == 2
+
+
+def test_the_same_event_delivered_twice_advances_the_flow_once(bot, line, chat):
+    start(chat)
+    chat.send(STORY)
+    first_event = chat.result.event_id
+    assert line.duplicate(first_event).status == 200
+    assert line.redeliver(first_event).status == 200
+    assert chat.quiet() == []  # no second answer
+    chat.tap("ไม่มีรูป")
+    tap_event = chat.result.event_id
+    line.redeliver(tap_event)
+    assert chat.quiet() == []
+    finish(chat)
+    (case,) = rows(bot.services, Case)
+    assert case.description == STORY  # the story was not merged twice
+
+
+def test_a_sticker_an_unexpected_photo_and_a_stale_button_get_helpful_answers(bot, chat):
+    start(chat)
+    chat.send(STORY)
+    chat.tap("ไม่มีรูป")
+    chat.sticker()
+    assert "ขอบคุณสำหรับสติกเกอร์" in chat.said and "เกิดเหตุที่ไหน" in chat.said
+    chat.photo()
+    assert "ยังไม่รับรูปภาพ" in chat.said and "เกิดเหตุที่ไหน" in chat.said
+    chat.tap_data("f=complaint&s=photos&v=next")
+    assert "ขั้นตอนก่อนหน้า" in chat.said and "เกิดเหตุที่ไหน" in chat.said
+    chat.send("ช่วยเหลือ")
+    assert "ย้อนกลับ" in chat.said and "ยกเลิก" in chat.said
+    chat.send("ต้องพิมพ์อะไรคะ?")
+    assert "ส่งตำแหน่ง" in chat.said  # the step's own explanation
+
+
+def test_outside_a_flow_odd_inputs_get_the_menu(bot, chat):
+    chat.sticker()
+    assert "สติกเกอร์" in chat.said and "ร้องเรียน" in chat.labels
+    chat.location(13.7563, 100.5018, title="สนามหลวง")
+    assert "สนามหลวง" in chat.said
+    chat.tap_data("f=complaint&s=confirm&v=yes")
+    assert "หมดอายุ" in chat.said
+    chat.send("ยกเลิก")
+    assert "ร้องเรียน" in chat.labels
+    assert rows(bot.services, FlowState) == []

@@ -1,0 +1,125 @@
+"""Several real processes: two web processes racing on one event, a worker killed in the middle of one."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from storage.models import InboxEvent
+from tests import events
+from tests.conftest import SECRET, make_settings
+from tests.processes import bot_environment, start_web, start_worker
+from tests.test_webhook import wait_until
+
+
+@pytest.fixture
+def redis_settings(database_url, redis_url, emulator_server):
+    return make_settings(database_url, emulator_server.base_url, redis_url=redis_url, job_lease_seconds=3,
+                         sweep_interval_seconds=0.5)
+
+
+@pytest.fixture
+def processes(tmp_path):
+    started = []
+    yield started, tmp_path
+    for process in started:
+        process.stop()
+
+
+def count_events(url: str, *conditions) -> int:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        result = connection.scalar(select(func.count()).select_from(InboxEvent).where(*conditions))
+    engine.dispose()
+    return result
+
+
+def outbox_summary(url: str) -> dict[str, int]:
+    import json
+
+    from sqlalchemy import create_engine
+
+    from storage.models import OutboxMessage
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(select(OutboxMessage.source_event_id, OutboxMessage.status,
+                                         OutboxMessage.messages)).all()
+    engine.dispose()
+    return {
+        "rows": len(rows),
+        "unsent": sum(1 for row in rows if row.status in ("pending", "sending")),
+        "events_answered": len({row.source_event_id for row in rows}),
+        "messages": sum(len(json.loads(row.messages)) for row in rows if row.status == "sent"),
+    }
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+def test_two_web_processes_receiving_the_same_events_at_once_handle_each_once(redis_settings, line, processes):
+    started, logs = processes
+    env = bot_environment(redis_settings)
+    web_a, url_a = start_web(env, logs)
+    web_b, url_b = start_web(env, logs)
+    started += [web_a, web_b, start_worker(env, logs)]
+    users = [line.create_user()["user_id"] for _ in range(10)]
+    bodies = [events.body(events.text(users[n % 10], f"ไฟถนนดับ จุดที่ {n}")) for n in range(40)]
+
+    def deliver(url: str, payload: bytes, barrier: threading.Barrier, statuses: list) -> None:
+        barrier.wait()
+        response = requests.post(f"{url}/callback", data=payload,
+                                 headers={"x-line-signature": events.sign(SECRET, payload)}, timeout=10)
+        statuses.append(response.status_code)
+
+    statuses: list[int] = []
+    for payload in bodies:
+        barrier = threading.Barrier(2)
+        racers = [threading.Thread(target=deliver, args=(url, payload, barrier, statuses)) for url in (url_a, url_b)]
+        for racer in racers:
+            racer.start()
+        for racer in racers:
+            racer.join()
+    assert statuses == [200] * 80
+    wait_until(lambda: count_events(redis_settings.database_url, InboxEvent.status == "done") == 40, timeout=60)
+    assert count_events(redis_settings.database_url) == 40
+    # Each event produced one answer, and the platform received exactly what was answered, once.
+    wait_until(lambda: outbox_summary(redis_settings.database_url)["unsent"] == 0, timeout=60)
+    summary = outbox_summary(redis_settings.database_url)
+    assert summary["events_answered"] == 40 and summary["rows"] == 40
+    time.sleep(0.5)
+    assert sum(len(line.messages_for(user)) for user in users) == summary["messages"]
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+def test_a_worker_killed_while_handling_an_event_leaves_it_to_be_handled_later_once(redis_settings, line,
+                                                                                   processes):
+    started, logs = processes
+    env = bot_environment(redis_settings)
+    web, url = start_web(env, logs)
+    started.append(web)
+    line.configure(webhook_url=f"{url}/callback")
+    doomed = start_worker(env, logs, "doomed")
+    started.append(doomed)
+    time.sleep(2)  # the worker is up and waiting on the queue
+    user = line.create_user(display_name="ผู้ร้องเรียน")["user_id"]
+    line.set_faults(latency_ms=2500)  # the profile lookup inside the handler now takes 2.5 s
+    assert line.send_text(user, "มีต้นไม้ล้มขวางถนน").status == 200
+    wait_until(lambda: count_events(redis_settings.database_url, InboxEvent.status == "processing") == 1, timeout=15)
+    doomed.kill()
+    line.clear_faults()
+    assert count_events(redis_settings.database_url, InboxEvent.status == "done") == 0
+    started.append(start_worker(env, logs, "survivor"))
+    wait_until(lambda: count_events(redis_settings.database_url, InboxEvent.status == "done") == 1, timeout=30)
+    assert count_events(redis_settings.database_url, InboxEvent.attempts == 2) == 1
+    wait_until(lambda: outbox_summary(redis_settings.database_url)["unsent"] == 0, timeout=30)
+    summary = outbox_summary(redis_settings.database_url)
+    assert summary["events_answered"] == 1 and summary["rows"] == 1
+    time.sleep(1)
+    assert len(line.messages_for(user)) == summary["messages"] > 0
