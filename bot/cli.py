@@ -96,6 +96,7 @@ main.add_command(db)
 
 
 def _add_optional_commands() -> None:
+    main.add_command(__import__("bot.richmenu", fromlist=["richmenu_group"]).richmenu_group)
     try:
         from bot.nlp.cli import classify_command, nlp_group
     except ImportError:  # the NLP package is optional at install time of the tools only

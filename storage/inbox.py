@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timezone
 
 from sqlalchemy import exists, select
@@ -76,14 +77,20 @@ def record_once(session: Session, events: list[IncomingEvent]) -> list[int]:
         }
         for e in events
     ]
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
+    statement = _insert_once(session.get_bind().dialect.name)
+    result = session.connection().execute(statement, rows)
+    return [row.id for row in result if row.status == "pending"]
+
+
+@lru_cache(maxsize=2)
+def _insert_once(dialect: str):
+    """One constant statement per dialect, so SQLAlchemy compiles it once and batches rows (insertmanyvalues)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
         insert(InboxEvent)
-        .values(rows)
         .on_conflict_do_nothing(index_elements=["webhook_event_id"])
-        .returning(InboxEvent.id, InboxEvent.status)
+        .returning(InboxEvent.id, InboxEvent.status, sort_by_parameter_order=True)
     )
-    return [row.id for row in session.execute(statement) if row.status == "pending"]
 
 
 def claim(session: Session, event_id: int, lease_seconds: float) -> str | None:

@@ -157,3 +157,30 @@ def app(settings):
     application = create_app(settings)
     yield application
     stop_background(application)
+
+
+# --- CI guard: the PostgreSQL and Redis tests must really run ----------------------------------------------
+
+_service_tests = {"postgres": 0, "redis": 0}
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" and report.passed:
+        for marker in _service_tests:
+            if marker in report.keywords:
+                _service_tests[marker] += 1
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if os.environ.get("SIANG_REQUIRE_SERVICES") == "1" and exitstatus == 0:
+        missing = [name for name, passed in _service_tests.items() if passed == 0]
+        if missing:
+            print(f"\nFAIL: no test backed by {', '.join(missing)} passed; the services must be tested for real")
+            session.exitstatus = 1
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test that uses real Redis is marked so, whoever wrote it."""
+    for item in items:
+        if "redis_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.redis)

@@ -119,7 +119,7 @@ def test_a_thousand_events_with_a_third_repeated_are_each_handled_once(bot, line
     client = bot.app.test_client()
     for start in range(0, len(batch), 50):
         assert post(client, events.body(*batch[start:start + 50])).status_code == 200
-    wait_until(lambda: stored(bot.app, InboxEvent.status == "done") == 750, timeout=60)
+    wait_until(lambda: stored(bot.app, InboxEvent.status == "done") == 750, timeout=180)
     with bot.services.transaction() as session:
         replies = session.scalar(select(func.count()).select_from(OutboxMessage))
         per_event = session.execute(select(OutboxMessage.source_event_id, func.count())

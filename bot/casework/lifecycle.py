@@ -51,12 +51,12 @@ def change_status(session: Session, case: Case, to_status: str, actor: str, note
     case.updated_at = now
     if to_status == "resolved":
         case.resolved_at = now
+        case.citizen_says_solved = None  # a new resolution: the citizen is asked again
     elif to_status in ("closed", "rejected"):
         case.closed_at = now
     elif to_status == "reopened":
         case.resolved_at = None
         case.closed_at = None
-        case.citizen_says_solved = None
     stored_note = "\n\n".join(part for part in (reason, note) if part) or None
     change = StatusChange(case_id=case.id, from_status=from_status, to_status=to_status, actor=actor,
                           note=stored_note, created_at=now)

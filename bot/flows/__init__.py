@@ -36,6 +36,9 @@ GREETINGS = frozenset({"สวัสดี", "สวัสดีค่ะ", "ส
 # --- entry points used by bot/handlers ----------------------------------------------------------------------
 
 def on_text(ctx: Context, text: str) -> None:
+    if " ".join(text.split()).lower() in privacy.ERASE_WORDS:  # works mid-flow too: it is the citizen's right
+        engine.start(ctx, "erase", resume_offer=False)
+        return
     if engine.handle(ctx, Input(TEXT, text=text)):
         return
     _outside_flow(ctx, text)
@@ -116,9 +119,6 @@ def _news(ctx: Context) -> None:
 
 def _outside_flow(ctx: Context, text: str) -> None:
     word = " ".join(text.split()).lower()
-    if word in privacy.ERASE_WORDS:
-        engine.start(ctx, "erase", resume_offer=False)
-        return
     if word in engine.MENU_WORDS or word in engine.CANCEL_WORDS or word in engine.BACK_WORDS:
         show_menu(ctx)
         return

@@ -68,8 +68,21 @@ def wait_until_sent(database_url: str, total: int, timeout: float, check=None) -
         if check is not None:
             check()
         if time.monotonic() > deadline:
-            raise TimeoutError(f"not all {total} rows delivered in {timeout}s: {counts}")
+            raise TimeoutError(f"not all {total} rows delivered in {timeout}s: {counts}; "
+                               f"unsent: {unsent_sample(database_url)}")
         time.sleep(0.25)
+
+
+def unsent_sample(database_url: str) -> list[tuple]:
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(select(OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.status,
+                                         OutboxMessage.attempts, OutboxMessage.next_attempt_at,
+                                         OutboxMessage.last_error)
+                                  .where(OutboxMessage.status.in_(("pending", "sending")))
+                                  .order_by(OutboxMessage.id).limit(5)).all()
+    engine.dispose()
+    return [tuple(row) for row in rows] + [("now", utcnow())]
 
 
 class Workers:

@@ -98,6 +98,7 @@ def test_a_complaint_from_the_menu_becomes_a_ticket_with_photos_place_and_histor
     assert first_event.id in [s.inbox_event_id for s in sources] and len(sources) >= 10
     (consent,) = rows(bot.services, Consent)
     assert consent.given and consent.version
+    assert [call["chatId"] for call in line.loading_calls()][:1] == [chat.user_id]  # typing dots while classifying
 
 
 def test_every_invalid_answer_gets_a_thai_reprompt_and_the_same_step_again(bot, chat):
@@ -179,23 +180,22 @@ def test_back_at_every_step_returns_to_the_previous_question(chat):
     assert "ยืนยันส่งเรื่อง" not in chat.labels
 
 
-@pytest.mark.parametrize("step", ["describe", "photos", "where", "confirm"])
-def test_cancel_at_a_step_discards_the_draft_and_files_nothing(bot, chat, step):
-    start(chat)
-    if step != "describe":
-        chat.send(STORY)
-    if step in ("where", "confirm"):
-        chat.tap("ไม่มีรูป")
-    if step == "confirm":
-        chat.send("เขตบางรัก กรุงเทพ")
-        chat.tap("วันนี้")
-        chat.tap("ข้าม")
-        chat.tap("เปิดเผยชื่อ")
-        choose_category_if_asked(chat)
-    chat.tap("ยกเลิก")
-    assert "ยกเลิกเรื่องร้องเรียนแล้ว" in chat.said and "ร้องเรียน" in chat.labels
-    chat.tap_data("menu=complaint")
-    assert "เล่าเรื่องที่พบ" in chat.said  # a fresh start, no draft offered
+def test_cancel_at_any_step_discards_the_draft_and_files_nothing(bot, chat):
+    steps = {"describe": [], "photos": [("send", STORY)], "where": [("send", STORY), ("tap", "ไม่มีรูป")],
+             "confirm": [("send", STORY), ("tap", "ไม่มีรูป"), ("send", "เขตบางรัก กรุงเทพ"), ("tap", "วันนี้"),
+                         ("tap", "ข้าม"), ("tap", "เปิดเผยชื่อ")]}
+    for step, answers in steps.items():
+        start(chat)
+        for how, what in answers:
+            chat.send(what) if how == "send" else chat.tap(what)
+        if step == "confirm":
+            choose_category_if_asked(chat)
+            assert "ยืนยันส่งเรื่อง" in chat.labels
+        chat.tap("ยกเลิก")
+        assert "ยกเลิกเรื่องร้องเรียนแล้ว" in chat.said and "ร้องเรียน" in chat.labels, step
+        chat.tap_data("menu=complaint")
+        assert "เล่าเรื่องที่พบ" in chat.said and "ยังทำไม่เสร็จ" not in chat.said  # a fresh start
+        chat.send("ยกเลิก")
     assert rows(bot.services, Case) == []
 
 

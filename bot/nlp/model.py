@@ -1,0 +1,98 @@
+"""The shipped category model: a linear classifier over TF-IDF features, stored as plain arrays.
+
+Stored as ``model/vocab.json`` + ``model/weights.npz`` + ``model/model.json`` (metadata, temperature,
+threshold, metrics) rather than a pickle: loading runs no code, does not depend on the scikit-learn
+version, and the file stays small (float16 weights). Inference re-implements scikit-learn's
+``TfidfVectorizer(sublinear_tf=True)`` transform exactly, so training and serving share one
+``features()`` function.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.nlp.features import features
+from bot.nlp.normalize import normalize
+from bot.nlp.tokenize import tokenize
+
+MODEL_DIR = Path(__file__).parent / "model"
+
+
+@dataclass
+class LinearTextModel:
+    """Vocabulary, idf, weights and the calibration learnt by ``siang nlp train``."""
+
+    classes: list[str]
+    vocab: dict[str, int]
+    idf: np.ndarray  # (n_features,) float32
+    coef: np.ndarray  # (n_features, n_classes) float32
+    intercept: np.ndarray  # (n_classes,)
+    temperature: float
+    threshold: float
+    meta: dict
+
+    def vector(self, feats: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Sparse TF-IDF vector (indices, l2-normalised values) of a feature list."""
+        counts = Counter(self.vocab[f] for f in feats if f in self.vocab)
+        if not counts:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        idx = np.fromiter(counts.keys(), np.int64, len(counts))
+        tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), np.float32, len(counts))
+        val = tf * self.idf[idx]
+        return idx, val / np.linalg.norm(val)
+
+    def scores(self, normalized: str, tokens: list[str]) -> np.ndarray:
+        """Raw decision scores per class."""
+        idx, val = self.vector(features(normalized, tokens))
+        return val @ self.coef[idx] + self.intercept
+
+    def probabilities(self, scores: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities: softmax of temperature-scaled scores (temperature fit on held-out)."""
+        z = scores * self.temperature
+        z = np.exp(z - z.max())
+        return z / z.sum()
+
+    def predict_text(self, text: str) -> np.ndarray:
+        """Calibrated probabilities for a raw text."""
+        norm = normalize(text)
+        return self.probabilities(self.scores(norm, tokenize(norm)))
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        words = sorted(self.vocab, key=self.vocab.__getitem__)
+        (directory / "vocab.json").write_text(json.dumps(words, ensure_ascii=False), "utf-8")
+        np.savez_compressed(directory / "weights.npz", idf=self.idf.astype(np.float16),
+                            coef=self.coef.astype(np.float16), intercept=self.intercept.astype(np.float32))
+        meta = dict(self.meta, classes=self.classes, temperature=self.temperature, threshold=self.threshold)
+        (directory / "model.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
+
+    @classmethod
+    def load(cls, directory: Path = MODEL_DIR) -> "LinearTextModel":
+        meta = json.loads((directory / "model.json").read_text("utf-8"))
+        words = json.loads((directory / "vocab.json").read_text("utf-8"))
+        with np.load(directory / "weights.npz") as w:
+            idf, coef, intercept = (w["idf"].astype(np.float32), w["coef"].astype(np.float32),
+                                    w["intercept"].astype(np.float32))
+        return cls(meta["classes"], {f: i for i, f in enumerate(words)}, idf, coef, intercept,
+                   float(meta["temperature"]), float(meta["threshold"]), meta)
+
+
+_lock = threading.Lock()
+_shipped: LinearTextModel | None = None
+
+
+def shipped_model() -> LinearTextModel:
+    """The model under bot/nlp/model/, loaded once per process on first use (thread-safe)."""
+    global _shipped
+    if _shipped is None:
+        with _lock:
+            if _shipped is None:
+                _shipped = LinearTextModel.load(MODEL_DIR)
+    return _shipped

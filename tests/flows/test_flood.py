@@ -1,0 +1,50 @@
+"""Flood control: a citizen faster than a person is slowed politely; everyone else is answered."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bot.handlers.flood import LocalWindow, RedisWindow
+from tests.conftest import make_settings
+
+
+@pytest.fixture
+def settings(database_url, emulator_server):
+    """The default limits, as in production."""
+    return make_settings(database_url, emulator_server.base_url)
+
+
+def test_a_flooding_citizen_is_slowed_once_politely_and_others_are_unaffected(bot, line):
+    flooder = line.create_user("เร็วมาก")["user_id"]
+    calm = line.create_user("ใจเย็น")["user_id"]
+    for n in range(30):
+        assert line.send_text(flooder, f"ข้อความที่ {n}").status == 200
+    line.send_text(calm, "สวัสดีค่ะ")
+    calm_replies = line.wait_for_messages(calm, 1)
+    assert "สวัสดี" in calm_replies[0]["message"]["text"]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        texts = line.texts_for(flooder)
+        if len(texts) >= 21:
+            break
+        time.sleep(0.05)
+    time.sleep(0.3)
+    texts = line.texts_for(flooder)
+    assert texts.count("ส่งข้อความเร็วเกินไปค่ะ กรุณารอสักครู่แล้วส่งใหม่นะคะ") == 1
+    assert len(texts) == 21  # 20 answered, then one polite notice, the rest dropped
+
+
+@pytest.mark.parametrize("kind", ["local", "redis"])
+def test_the_window_counts_event_timestamps_per_user(kind, request):
+    if kind == "redis":
+        from redis import Redis
+
+        window = RedisWindow(Redis.from_url(request.getfixturevalue("redis_url")))
+    else:
+        window = LocalWindow()
+    results = [window.hit("u1", str(n), 1000.0 + n * 0.1, 5, 10.0) for n in range(7)]
+    assert results[:5] == [(False, False)] * 5 and results[5] == (True, True) and results[6] == (True, False)
+    assert window.hit("u2", "x", 1000.6, 5, 10.0) == (False, False)
+    assert window.hit("u1", "later", 1020.0, 5, 10.0) == (False, False)  # a person's pace again

@@ -1,0 +1,53 @@
+"""Tracking: my cases as a carousel, a typed ticket number as its timeline, and nobody else's cases."""
+
+from __future__ import annotations
+
+from bot.casework import CaseDraft, file_case
+from storage import people
+from storage.models import StatusChange
+
+
+def filed(services, user_id: str, description: str, status_changes: tuple[str, ...] = ()) -> str:
+    with services.transaction() as session:
+        citizen = people.touch_citizen(session, user_id)
+        case = file_case(session, CaseDraft(description=description, category="ถนน", province="ขอนแก่น",
+                                            target_days=15), citizen.id)
+        previous = "received"
+        for status in status_changes:
+            session.add(StatusChange(case_id=case.id, from_status=previous, to_status=status, actor="staff:1",
+                                     note="ส่งช่างออกตรวจพื้นที่แล้ว" if status == "in_progress" else None))
+            previous = case.status = status
+        return case.ticket
+
+
+def test_my_cases_is_a_carousel_of_my_own_cases_only(bot, chat, new_chat):
+    mine = [filed(bot.services, chat.user_id, f"ถนนชำรุดจุดที่ {n}") for n in range(3)]
+    filed(bot.services, new_chat().user_id, "เรื่องของคนอื่น")
+    chat.tap_data("menu=track", expect=2)
+    (carousel,) = chat.flex()
+    bubbles = carousel["contents"]["contents"]
+    assert [b["header"]["contents"][0]["text"] for b in bubbles] == list(reversed(mine))
+    assert "เรื่องของคนอื่น" not in str(carousel)
+    assert "พิมพ์เลขที่เรื่อง" in chat.said
+
+
+def test_typing_a_ticket_number_shows_its_timeline(bot, chat):
+    ticket = filed(bot.services, chat.user_id, "ถนนเป็นหลุมลึก", ("accepted", "in_progress"))
+    chat.send(f"ขอดูเรื่อง {ticket.lower().replace('-', ' ')} หน่อยค่ะ")
+    (card,) = chat.flex()
+    text = str(card)
+    assert ticket in card["altText"] and "ส่งช่างออกตรวจพื้นที่แล้ว" in text
+    assert text.index("2569") < len(text)
+
+
+def test_another_citizens_ticket_is_not_shown(bot, chat, new_chat):
+    theirs = filed(bot.services, new_chat().user_id, "ข้อมูลส่วนตัวของคนอื่น")
+    chat.send(theirs)
+    assert f"ไม่พบเรื่องเลขที่ {theirs}" in chat.said and not chat.flex()
+    chat.tap_data(f"track={theirs}")
+    assert "ไม่พบเรื่อง" in chat.said and "ข้อมูลส่วนตัวของคนอื่น" not in str(chat.last)
+
+
+def test_a_citizen_without_cases_is_invited_to_file_one(bot, chat):
+    chat.send("ติดตามเรื่อง")
+    assert "ยังไม่มีเรื่อง" in chat.said and "ร้องเรียน" in chat.labels
