@@ -59,7 +59,8 @@ class Citizen:
     """One simulated person: sends, waits for the reply at the emulator, taps quick replies by label."""
 
     def __init__(self, client, user_id: str) -> None:
-        self.client, self.user_id, self.cursor = client, user_id, 0
+        self.client, self.user_id = client, user_id
+        self.cursor = client.messages(user_id)["cursor"]  # only replies to what this citizen says from now
         self.last: list[dict] = []
         self.latencies_ms: list[float] = []
 
@@ -130,6 +131,16 @@ def webhook_only(client, users: list[str], seconds: float) -> float:
     [t.start() for t in threads]
     [t.join() for t in threads]
     return sum(counts) / (time.monotonic() - started)
+
+
+def drain(client, quiet_seconds: float = 1.5, limit: float = 120.0) -> None:
+    """Wait until the bot has answered everything (no new message for ``quiet_seconds``)."""
+    cursor, quiet_since, deadline = client.messages()["cursor"], time.monotonic(), time.monotonic() + limit
+    while time.monotonic() - quiet_since < quiet_seconds and time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = client.messages(since=cursor)["cursor"]
+        if now != cursor:
+            cursor, quiet_since = now, time.monotonic()
 
 
 def conversations(client, users: list[str], seconds: float) -> tuple[float, list[float], int]:
@@ -219,7 +230,7 @@ def main() -> None:
         time.sleep(2)  # workers import and connect: start-up is not throughput
         Citizen(client, users[0]).complaint(0)  # warm-up: first imports, first consent
         webhook_rate = webhook_only(client, users, min(10.0, args.seconds / 2))
-        time.sleep(3)  # let the workers drain the greetings before the conversations start
+        drain(client)  # the greetings' answers, before the conversations start
         rate, latencies, completed = conversations(client, users, args.seconds)
     finally:
         for process in reversed(processes):

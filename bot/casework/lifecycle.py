@@ -42,6 +42,7 @@ def change_status(session: Session, case: Case, to_status: str, actor: str, note
     if to_status == "rejected" and not (reason or "").strip():
         raise TransitionError("a rejection needs a reason for the citizen")
     # Lock the case row (PostgreSQL) so two concurrent changes are serialised and validated in turn.
+    session.flush()  # a refresh would discard the caller's unflushed changes to the case
     session.refresh(case, with_for_update=True)
     from_status = case.status
     if not can_move(from_status, to_status):

@@ -11,7 +11,6 @@ Order of precedence for a message:
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlencode  # noqa: F401 - re-exported for flows building postback data
 
 from bot import messages
 from bot.context import Context

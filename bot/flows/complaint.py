@@ -18,7 +18,8 @@ from bot import messages
 from bot.casework import CaseDraft, file_case
 from bot.flows import places, understanding
 from bot.flows.engine import (
-    AUDIO, DONE, FILE, IMAGE, LOCATION, POSTBACK, TEXT, VIDEO, Flow, Input, Reprompt, Step, Turn, register,
+    AUDIO, DONE, FILE, IMAGE, LOCATION, POSTBACK, TEXT, VIDEO, Flow, Input, Reprompt, Step, Turn,
+    looks_like_question, register,
 )
 from bot.flows.privacy import CONSENT_VERSION, consent_given, record_consent
 from bot.messages import ticket_cards
@@ -75,6 +76,8 @@ def on_describe(turn: Turn, item: Input) -> str | Reprompt:
             turn.reply(turn.say("complaint_photo_before_story"))
         return refused or "describe"
     text = item.text.strip()
+    if looks_like_question(text):
+        return Reprompt("complaint_describe_too_short")  # the engine answers a question with the step's help
     if len(text) < MIN_DESCRIPTION:
         return Reprompt("complaint_describe_too_short")
     if turn.draft.get("_return"):
@@ -94,6 +97,8 @@ def _after_description(turn: Turn) -> str:
     if found.urgent and not draft.get("urgent"):
         draft["urgent"] = True
         turn.reply(turn.say("complaint_urgent_hotline"))
+        if found.hotline:
+            turn.reply(turn.say("complaint_urgent_call", hotline=found.hotline))
     following = turn.after("photos")
     if following == "confirm" and not draft["category"]:
         draft["_return"] = "confirm"
@@ -125,6 +130,8 @@ def on_photos(turn: Turn, item: Input) -> str | Reprompt:
     if item.value == "next" or item.word in SKIP_WORDS:
         return turn.after("where")
     if item.kind == TEXT:
+        if looks_like_question(item.text):
+            return Reprompt("complaint_photos_help")
         _add_description(turn, item.text.strip())
         turn.reply(turn.say("complaint_description_added"))
     return "photos"

@@ -174,6 +174,12 @@ class Turn:
             log.info("loading animation not shown", exc_info=True)
 
 
+def looks_like_question(text: str, max_length: int = 60) -> bool:
+    """A short message ending like a question ("...ไหมคะ", "ทำยังไง?"): answer it rather than store it."""
+    text = text.strip()
+    return len(text) <= max_length and QUESTION.search(text) is not None
+
+
 # --- the registry ------------------------------------------------------------------------------------
 
 FLOWS: dict[str, Flow] = {}

@@ -1,20 +1,23 @@
 """Where in Thailand: typed province/district names and LINE locations resolved against a real list.
 
-The list is the Department of Provincial Administration's provinces, districts (อำเภอ/เขต) and sub-districts
-with their coordinates, as shipped by the ``thaiaddress`` package (data only: its parser, which needs deep
-learning libraries, is never imported). English province names come from PyThaiNLP's province corpus.
+The list (``bot/data/thai_subdistricts.csv.gz``) is every province, district (อำเภอ/เขต) and sub-district
+with the sub-district's centre coordinates, taken from the ``thaiaddress`` package on PyPI (Apache-2.0; see
+the file's header). It is kept as data here rather than as a dependency because that package's install
+requirements pull in deep-learning tokenisers the bot does not use. English province names and
+abbreviations come from PyThaiNLP's province corpus.
 """
 
 from __future__ import annotations
 
 import csv
-import importlib.util
+import gzip
 import math
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+from importlib import resources
 
+DATA_FILE = "thai_subdistricts.csv.gz"
 # A LINE location farther than this from every sub-district centre of Thailand is outside the country.
 MAX_DISTANCE_KM = 35.0
 PREFIXES = re.compile(r"(จังหวัด|จ\.|อำเภอ|อ\.|เขต|ตำบล|ต\.|แขวง|province|district|amphoe)\s*", re.IGNORECASE)
@@ -34,27 +37,24 @@ class _Point:
     lon: float
 
 
-def _data_file() -> Path:
-    # find_spec locates the package without importing it (its __init__ imports heavy NLP libraries).
-    spec = importlib.util.find_spec("thaiaddress")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the thaiaddress package (Thai administrative areas) is not installed")
-    return Path(list(spec.submodule_search_locations)[0]) / "data" / "thai_address_data.csv"
+@cache
+def _rows() -> tuple[dict[str, str], ...]:
+    raw = resources.files("bot.data").joinpath(DATA_FILE).read_bytes()
+    lines = [line for line in gzip.decompress(raw).decode("utf-8").splitlines() if not line.startswith("#")]
+    return tuple(csv.DictReader(lines))
 
 
 @cache
 def _places() -> tuple[Place, ...]:
-    with _data_file().open(encoding="utf-8") as handle:
-        return tuple(Place(r["province"], r["district"], r["subdistrict"]) for r in csv.DictReader(handle))
+    return tuple(Place(r["province"], r["district"], r["subdistrict"]) for r in _rows())
 
 
 @cache
 def _points() -> tuple[_Point, ...]:
     """Sub-district centres with known coordinates (a few rows of the list have none)."""
-    with _data_file().open(encoding="utf-8") as handle:
-        return tuple(_Point(Place(r["province"], r["district"], r["subdistrict"]), float(r["latitude"]),
-                            float(r["longitude"]))
-                     for r in csv.DictReader(handle) if _number(r["latitude"]) and _number(r["longitude"]))
+    return tuple(_Point(Place(r["province"], r["district"], r["subdistrict"]), float(r["latitude"]),
+                        float(r["longitude"]))
+                 for r in _rows() if _number(r["latitude"]) and _number(r["longitude"]))
 
 
 def _number(value: str) -> bool:

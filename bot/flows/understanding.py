@@ -25,6 +25,7 @@ class Understanding:
     intent: str = "other"
     urgent: bool = False
     urgency_reason: str | None = None
+    hotline: str | None = None  # the number to call for this kind of danger (e.g. 1669), when known
 
 
 @cache
@@ -55,7 +56,8 @@ def understand(text: str, province: str | None = None, district: str | None = No
     alternatives = [(a["category"], float(a["confidence"])) if isinstance(a, dict)
                     else (a.category, float(a.confidence)) for a in (result.alternatives or [])]
     return Understanding(result.category, float(result.confidence), bool(result.confident), alternatives,
-                         result.intent or "other", bool(result.urgent), result.urgency_reason)
+                         result.intent or "other", bool(result.urgent), result.urgency_reason,
+                         getattr(result, "hotline", None))
 
 
 def intent_of(text: str) -> str:

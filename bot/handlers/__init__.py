@@ -82,7 +82,7 @@ def _handle_one(services: Services, event_id: int) -> int | None:
             session.rollback()
             log.warning("lease lost; another worker handled the event", extra={"event_id": event_id})
             return None
-        chat_id = row.chat_id
+        next_id = inbox.next_in_chat(session, row.chat_id, event_id)
         session.commit()
     except Exception as exc:  # noqa: BLE001 - recorded and retried; must not kill the worker
         session.rollback()
@@ -96,5 +96,4 @@ def _handle_one(services: Services, event_id: int) -> int | None:
         session.close()
     for job, row_id in jobs:
         services.jobs.enqueue(job, row_id)
-    with services.transaction() as session:
-        return inbox.next_in_chat(session, chat_id, event_id)
+    return next_id

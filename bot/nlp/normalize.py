@@ -20,7 +20,7 @@ from bot.nlp.pii import find_pii
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _ZERO_WIDTH_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
 _SURROGATE_OR_CONTROL_RE = re.compile("[\ud800-\udfff\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]")
-_URL_RE = re.compile(r"(?:https?://|www\.)\S+|\b[\w\-]+\.(?:com|net|org|co\.th|go\.th|in\.th|ly|me)(?:/\S*)?",
+_URL_RE = re.compile(r"(?:https?://|www\.)\S+|(?<![@\w.\-])[\w\-]+\.(?:com|net|org|co\.th|go\.th|in\.th|ly|me)(?:/\S*)?",
                      re.IGNORECASE)
 _EMOJI_RE = re.compile(
     "[\U0001f000-\U0001faff\U0001fc00-\U0001ffff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff"

@@ -105,6 +105,8 @@ def test_every_invalid_answer_gets_a_thai_reprompt_and_the_same_step_again(bot, 
     start(chat)
     chat.send("ไฟดับ")
     assert "รายละเอียดเพิ่ม" in chat.said and "เล่าเรื่องที่พบ" in chat.said
+    chat.send("ต้องเล่าละเอียดแค่ไหนคะ?")
+    assert "ขั้นตอนนี้ขอให้เล่าปัญหา" in chat.said  # a question is answered, not taken as the story
     chat.send(STORY)
     chat.line.send_file(chat.user_id, b"%PDF-1.4", "เอกสาร.pdf")
     chat._await()
@@ -275,10 +277,10 @@ def test_none_of_these_categories_goes_to_a_person_at_the_provincial_centre(bot,
 
 def test_an_urgent_complaint_gets_the_hotline_at_once_and_is_flagged(bot, chat, monkeypatch):
     monkeypatch.setattr(understanding, "understand", lambda *a, **k: understanding.Understanding(
-        "ไฟฟ้า", 0.95, True, [], "complaint", True, "สายไฟขาด"))
+        "ไฟฟ้า", 0.95, True, [], "complaint", True, "สายไฟขาด", "1129"))
     start(chat)
-    chat.send("สายไฟฟ้าแรงสูงขาดพาดถนน มีประกายไฟ", expect=2)
-    assert "1669" in chat.texts[0] and "191" in chat.texts[0]
+    chat.send("สายไฟฟ้าแรงสูงขาดพาดถนน มีประกายไฟ", expect=3)
+    assert "1669" in chat.texts[0] and "191" in chat.texts[0] and "1129" in chat.texts[1]
     chat.tap("ไม่มีรูป")
     chat.send("เขตบางรัก กรุงเทพ")
     chat.tap("วันนี้")

@@ -73,3 +73,14 @@ def test_talk_to_a_person_records_one_open_request(bot, chat):
     (request,) = rows(bot.services, HandoverRequest)
     assert (request.reason, request.status, request.line_user_id) == ("asked", "open", chat.user_id)
     assert "เบี้ยผู้สูงอายุ" in request.message
+
+
+def test_a_citizen_whose_line_is_in_english_is_answered_in_english(bot, new_chat):
+    chat = new_chat("Alice", language="en")
+    chat.tap_data("menu=complaint")
+    assert "personal data" in chat.said and chat.labels[:2] == ["I agree", "I do not agree"]
+    chat.tap("I agree")
+    chat.send("The street light in front of my house has been off for three days")
+    assert "photos" in chat.said and "No photo" in chat.labels
+    chat.tap("Cancel")
+    assert "cancelled" in chat.said
