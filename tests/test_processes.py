@@ -123,3 +123,15 @@ def test_a_worker_killed_while_handling_an_event_leaves_it_to_be_handled_later_o
     assert summary["events_answered"] == 1 and summary["rows"] == 1
     time.sleep(1)
     assert len(line.messages_for(user)) == summary["messages"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_under_gunicorn_the_embedded_mode_runs_its_own_worker(settings, line, processes):
+    started, logs = processes
+    web, url = start_web(bot_environment(settings), logs, workers=2)
+    started.append(web)
+    line.configure(webhook_url=f"{url}/callback")
+    user = line.create_user()["user_id"]
+    assert line.send_text(user, "สวัสดีครับ").status == 200
+    assert line.wait_for_messages(user, 1, timeout=20)

@@ -73,10 +73,13 @@ def _handle_one(services: Services, event_id: int) -> int | None:
         event = parse_event(json.loads(row.payload))
         context = Context(services, session, row, event)
         handler = HANDLERS.get(type(event))
+        facts = {"event_id": event_id, "webhook_event_id": row.webhook_event_id, "event_type": row.event_type,
+                 "is_redelivery": row.is_redelivery, "attempt": row.attempts}
         if handler is None or getattr(event, "mode", "active") == "standby":
-            log.info("event ignored", extra={"event_id": event_id, "event_type": row.event_type})
+            log.info("event ignored", extra=facts)
         else:
             handler(context)
+            log.info("event handled", extra=facts)
         jobs = context.flush()
         if not inbox.mark_done(session, event_id, token):
             session.rollback()
