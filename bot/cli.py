@@ -60,7 +60,7 @@ def db() -> None:
 
 
 @db.command(help="Apply every migration not yet applied.")
-@click.option("--revision", default="head")
+@click.option("--revision", default="heads")
 def upgrade(revision: str) -> None:
     from bot.config import Settings
     from storage.migrate import upgrade as run_upgrade

@@ -1,0 +1,50 @@
+"""The `siang` command and `flask --app bot`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from sqlalchemy import create_engine, inspect
+
+from tests.processes import ROOT
+
+
+def run(*argv: str, env: dict[str, str] | None = None, cwd=ROOT) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "DATABASE_", "REDIS_"))}
+    return subprocess.run(argv, env={**clean, **(env or {})}, cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def test_siang_lists_its_commands():
+    result = run(sys.executable, "-m", "bot.cli", "--help")
+    assert result.returncode == 0
+    for command in ("serve", "worker", "dev", "emulator", "db"):
+        assert command in result.stdout
+
+
+def test_db_upgrade_creates_the_schema_without_line_credentials(tmp_path):
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    result = run(sys.executable, "-m", "bot.cli", "db", "upgrade", env={"DATABASE_URL": url}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    tables = set(inspect(create_engine(url)).get_table_names())
+    assert {"inbox_events", "outbox_messages", "citizens", "cases", "alembic_version"} <= tables
+
+
+def test_flask_cli_finds_the_app_factory(tmp_path):
+    url = f"sqlite:///{tmp_path / 'flask.sqlite3'}"
+    env = {"DATABASE_URL": url, "LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t"}
+    result = run(sys.executable, "-m", "flask", "--app", "bot", "db", "upgrade", env=env, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "alembic_version" in inspect(create_engine(url)).get_table_names()
+
+
+def test_worker_refuses_to_start_without_redis(tmp_path):
+    env = {"LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t", "DATABASE_URL": f"sqlite:///{tmp_path}/w.db"}
+    result = run(sys.executable, "-m", "bot.cli", "worker", env=env, cwd=tmp_path)
+    assert result.returncode != 0 and "REDIS_URL" in result.stderr
+
+
+def test_a_missing_secret_stops_the_web_app_with_its_name(tmp_path):
+    result = run(sys.executable, "-c", "from bot import create_app; create_app()", env={}, cwd=tmp_path)
+    assert result.returncode != 0 and "LINE_CHANNEL_SECRET is not set" in result.stderr
