@@ -72,7 +72,7 @@ class Citizen:
                 break
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no reply for {self.user_id}")
-            time.sleep(0.005)
+            time.sleep(0.03)  # the latency is read from the emulator, not from this poll
         self.cursor = max(d["seq"] for d in found)
         self.last = [d["message"] for d in found]
         self.latencies_ms.append(min(d["timestamp"] for d in found) - sent_at_ms)

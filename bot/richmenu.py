@@ -42,8 +42,8 @@ TILES = (
 
 
 def _font(size: int, weight: str = "Bold"):
-    from PIL import ImageFont
     import fontpkg_noto_sans_thai as noto
+    from PIL import ImageFont
 
     path = next((noto.ROOT / "files").glob("NotoSansThai*.ttf"))
     font = ImageFont.truetype(str(path), size)
@@ -112,7 +112,13 @@ def _icon(draw, kind: str, cx: int, cy: int, r: int) -> None:
 
 
 def menu_request(lang: str = "th"):
-    from linebot.v3.messaging import PostbackAction, RichMenuArea, RichMenuBounds, RichMenuRequest, RichMenuSize
+    from linebot.v3.messaging import (
+        PostbackAction,
+        RichMenuArea,
+        RichMenuBounds,
+        RichMenuRequest,
+        RichMenuSize,
+    )
 
     areas = []
     for index, tile in enumerate(TILES):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from storage.models import (
     Case,
     CaseAttachment,
+    CaseMessage,
     CaseSourceEvent,
     CaseSupporter,
     Citizen,
@@ -153,6 +154,9 @@ def erase_citizen(session: Session, citizen: Citizen, mask_text=None) -> dict[st
         case.anonymous = True
         counts["cases"] += 1
     case_ids = [c.id for c in cases]
+    for message in session.scalars(select(CaseMessage).where(CaseMessage.case_id.in_(case_ids))) if case_ids \
+            else []:
+        message.text = mask(message.text) if message.text else None
     content_ids = select(CaseAttachment.content_id).where(CaseAttachment.case_id.in_(case_ids)) if case_ids \
         else select(StoredContent.id).where(False)
     counts["photos"] = session.execute(

@@ -14,8 +14,7 @@ import logging
 
 from bot import messages
 from bot.context import Context
-from bot.flows import complaint, handover, opinion, privacy, tracking, understanding, volunteer  # noqa: F401
-from bot.flows import engine
+from bot.flows import complaint, engine, handover, opinion, privacy, tracking, understanding, volunteer  # noqa: F401
 from bot.flows.engine import IMAGE, LOCATION, POSTBACK, STICKER, TEXT, VIDEO, Input
 
 log = logging.getLogger(__name__)
@@ -135,6 +134,7 @@ def _outside_flow(ctx: Context, text: str) -> None:
         return
     intent = understanding.intent_of(text)
     if intent == "complaint":
+        ctx.reply(messages.text_message(ctx.text("complaint_typed_ack")))
         engine.start(ctx, "complaint", draft={"description": text.strip()[:complaint.MAX_DESCRIPTION]})
     elif intent == "case_question":
         tracking.show_my_cases(ctx)

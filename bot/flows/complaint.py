@@ -18,8 +18,21 @@ from bot import messages
 from bot.casework import CaseDraft, file_case
 from bot.flows import places, understanding
 from bot.flows.engine import (
-    AUDIO, DONE, FILE, IMAGE, LOCATION, POSTBACK, TEXT, VIDEO, Flow, Input, Reprompt, Step, Turn,
-    looks_like_question, register,
+    AUDIO,
+    DONE,
+    FILE,
+    IMAGE,
+    LOCATION,
+    POSTBACK,
+    TEXT,
+    VIDEO,
+    Flow,
+    Input,
+    Reprompt,
+    Step,
+    Turn,
+    looks_like_question,
+    register,
 )
 from bot.flows.privacy import CONSENT_VERSION, consent_given, record_consent
 from bot.messages import ticket_cards

@@ -19,8 +19,9 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from bot import messages
@@ -88,8 +89,8 @@ StepResult = str | Reprompt
 class Step:
     name: str
     accepts: frozenset[str]
-    ask: Callable[["Turn"], list[dict]]
-    handle: Callable[["Turn", Input], StepResult]
+    ask: Callable[[Turn], list[dict]]
+    handle: Callable[[Turn, Input], StepResult]
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ class Flow:
     name: str
     title_key: str  # catalogue key naming the flow to the citizen ("the complaint you started")
     steps: tuple[Step, ...]
-    begin: Callable[["Turn"], str] | None = None
+    begin: Callable[[Turn], str] | None = None
 
     def __post_init__(self) -> None:
         names = [s.name for s in self.steps]
@@ -170,7 +171,7 @@ class Turn:
             line.api.show_loading_animation(ShowLoadingAnimationRequest(chatId=self.ctx.user_id,
                                                                         loadingSeconds=seconds),
                                             _request_timeout=line.timeout)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.info("loading animation not shown", exc_info=True)
 
 

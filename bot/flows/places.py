@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import logging
 import math
 import re
 from dataclasses import dataclass
@@ -76,8 +77,8 @@ def provinces() -> dict[str, str]:
             for spelling in (entry.get("name_en"), entry.get("abbr_th")):
                 if spelling and entry["name_th"] in names:
                     names[spelling.lower()] = entry["name_th"]
-    except Exception:  # noqa: BLE001 - English names are a convenience; Thai names always work
-        pass
+    except Exception:  # English names are a convenience; Thai names always work
+        logging.getLogger(__name__).warning("English province names unavailable", exc_info=True)
     names.update({"กรุงเทพ": "กรุงเทพมหานคร", "กรุงเทพฯ": "กรุงเทพมหานคร", "โคราช": "นครราชสีมา",
                   "อยุธยา": "พระนครศรีอยุธยา"})
     return names

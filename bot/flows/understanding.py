@@ -31,7 +31,7 @@ class Understanding:
 @cache
 def _nlp() -> Any | None:
     try:
-        import bot.nlp as nlp
+        from bot import nlp
 
         nlp.classify  # noqa: B018 - the package is there but not finished yet
         return nlp
@@ -50,7 +50,7 @@ def understand(text: str, province: str | None = None, district: str | None = No
         return Understanding(None, None, False)
     try:
         result = nlp.classify(text, province=province, district=district)
-    except Exception:  # noqa: BLE001 - a classifier failure must not lose the complaint
+    except Exception:
         log.exception("classification failed")
         return Understanding(None, None, False)
     alternatives = [(a["category"], float(a["confidence"])) if isinstance(a, dict)
@@ -66,7 +66,7 @@ def intent_of(text: str) -> str:
         return "other"
     try:
         return nlp.detect_intent(text)
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("intent detection failed")
         return "other"
 
@@ -78,7 +78,7 @@ def route(category: str, province: str | None, district: str | None) -> dict[str
         return None
     try:
         agency = nlp.route(category, province, district)
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("routing failed", extra={"category": category})
         return None
     if agency is None:
@@ -99,10 +99,9 @@ def category_ids() -> list[str]:
 
 
 def category_label(category_id: str | None, lang: str) -> str:
-    category = _categories().get(category_id or "")
-    if category is None:
-        return category_id or "-"
-    return category.label_en if lang == "en" else category.label_th
+    from bot.messages.ticket_cards import category_label as label
+
+    return label(category_id, lang)
 
 
 def target_days(category_id: str | None) -> int | None:

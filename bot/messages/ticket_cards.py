@@ -6,8 +6,9 @@ Sizes stay far below LINE's limits (a bubble ≤ 30 KB, a carousel ≤ 12 bubble
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -42,19 +43,28 @@ def _day(value: str | None, lang: str) -> str | None:
     return thai_date(datetime(day.year, day.month, day.day, 12, tzinfo=BANGKOK), lang)
 
 
+def category_label(category_id: str | None, lang: str) -> str:
+    """The citizen-facing name of a category of the NLP catalogue (its id if unknown)."""
+    from bot.nlp.categories import category
+
+    try:
+        found = category(category_id or "")
+    except KeyError:
+        return category_id or "-"
+    return found.label_en if lang == "en" else found.label_th
+
+
 def status_label(status: str, lang: str) -> str:
     state = STATES.get(status)
     return text(state.label_key, lang) if state and state.label_key in catalogue() else status
 
 
 def draft_card(draft: dict[str, Any], agency_name: str, lang: str) -> dict:
-    from bot.flows import understanding
-
     area = " ".join(p for p in (draft.get("district"), draft.get("province")) if p)
     place = f"{draft['address']} ({area})" if draft.get("address") and area else draft.get("address") or area
     rows = [
         ("card_story", _short(draft.get("description"), 300)),
-        ("card_category", understanding.category_label(draft.get("category"), lang)
+        ("card_category", category_label(draft.get("category"), lang)
          if draft.get("category") else text("card_category_pending", lang)),
         ("card_place", place),
         ("card_when", _day(draft.get("occurred_on"), lang)),
@@ -68,11 +78,9 @@ def draft_card(draft: dict[str, Any], agency_name: str, lang: str) -> dict:
 
 
 def ticket_card(case, agency_name: str, lang: str) -> dict:
-    from bot.flows import understanding
-
     rows = [
         ("card_status", status_label(case.status, lang)),
-        ("card_category", understanding.category_label(case.category, lang)),
+        ("card_category", category_label(case.category, lang)),
         ("card_agency", agency_name),
         ("card_due", thai_date(case.target_due_at, lang)),
     ]
@@ -82,9 +90,7 @@ def ticket_card(case, agency_name: str, lang: str) -> dict:
 
 
 def timeline_card(case, lang: str) -> dict:
-    from bot.flows import understanding
-
-    items: list[dict] = [_row(text("card_category", lang), understanding.category_label(case.category, lang)),
+    items: list[dict] = [_row(text("card_category", lang), category_label(case.category, lang)),
                          _row(text("card_status", lang), status_label(case.status, lang)),
                          {"type": "separator", "margin": "md"}]
     for change in list(case.history)[-12:]:
@@ -110,10 +116,8 @@ def cases_carousel(cases: Iterable, lang: str) -> dict:
 
 
 def duplicates_carousel(cases: Iterable, lang: str) -> dict:
-    from bot.flows import understanding
-
     bubbles = [_bubble(case.ticket, [
-        _row(text("card_category", lang), understanding.category_label(case.category, lang)),
+        _row(text("card_category", lang), category_label(case.category, lang)),
         _row(text("card_place", lang), " ".join(p for p in (case.district, case.province) if p)),
         _row(text("card_filed", lang), thai_date(case.created_at, lang)),
         {"type": "text", "text": _short(case.description, 80), "size": "xs", "wrap": True, "margin": "md"},

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.messages import utf16_length
-from storage.models import FlowState
 from storage.flows import add_topic
+from storage.models import FlowState
 from tests.conftest import make_settings
 
 

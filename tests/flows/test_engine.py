@@ -6,7 +6,7 @@ import threading
 
 from bot import create_app
 from storage.models import Case, FlowState
-from tests.conftest import BotServer, SECRET, TOKEN, make_settings
+from tests.conftest import SECRET, TOKEN, BotServer, make_settings
 from tests.flows.conftest import Chat, age_flow, rows
 from tests.flows.test_complaint import STORY, choose_category_if_asked, start
 

@@ -51,3 +51,37 @@ def test_another_citizens_ticket_is_not_shown(bot, chat, new_chat):
 def test_a_citizen_without_cases_is_invited_to_file_one(bot, chat):
     chat.send("ติดตามเรื่อง")
     assert "ยังไม่มีเรื่อง" in chat.said and "ร้องเรียน" in chat.labels
+
+
+def test_messages_to_a_case_waiting_for_the_citizen_are_attached_to_it(bot, chat):
+    from sqlalchemy import select
+
+    from storage.models import Case, CaseAttachment, CaseMessage
+
+    ticket = filed(bot.services, chat.user_id, "ถนนทรุด", ("accepted", "waiting_citizen"))
+    chat.send("บ้านเลขที่ 12 ซอย 5 ค่ะ อยู่ตรงข้ามร้านค้า")
+    assert f"แนบข้อมูลไปกับเรื่อง {ticket}" in chat.said
+    chat.photo()
+    assert ticket in chat.said
+    with bot.services.transaction() as session:
+        case = session.scalar(select(Case).where(Case.ticket == ticket))
+        texts = [m.text for m in session.scalars(select(CaseMessage).where(CaseMessage.case_id == case.id))]
+        photos = session.scalars(select(CaseAttachment).where(CaseAttachment.case_id == case.id)).all()
+    assert "บ้านเลขที่ 12 ซอย 5 ค่ะ อยู่ตรงข้ามร้านค้า" in texts and len(photos) == 1
+    chat.tap_data("menu=complaint")  # the menu still starts a new complaint
+    assert "ข้อมูลส่วนบุคคล" in chat.said
+
+
+def test_rating_buttons_of_a_resolved_case_reach_the_case_service(bot, chat):
+    from sqlalchemy import select
+
+    from storage.models import Case
+
+    ticket = filed(bot.services, chat.user_id, "ไฟดับ", ("accepted", "resolved"))
+    with bot.services.transaction() as session:
+        case_id = session.scalar(select(Case.id).where(Case.ticket == ticket))
+    chat.tap_data(f"action=rate&case={case_id}&stars=5")
+    assert chat.last  # answered (by bot.casework.feedback), not "this button has expired"
+    assert "หมดอายุ" not in str(chat.last)
+    with bot.services.transaction() as session:
+        assert session.get(Case, case_id).rating == 5
