@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 SECRET, TOKEN = "bench-channel-secret", "bench-access-token"
 POSTGRES_ADMIN = os.environ.get("SIANG_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("SIANG_BENCH_REDIS", "redis://127.0.0.1:6379/8")
-BENCH_EXTRAS = {"flood_burst": 1_000_000}
+BENCH_OVERRIDES = {"flood_burst": 1_000_000}
 PLACES = ("อ.เมือง จ.ขอนแก่น", "เขตบางรัก กรุงเทพ", "อ.หางดง จ.เชียงใหม่", "อ.ปัว จ.น่าน", "อ.เมือง จ.ลำปาง")
 
 
@@ -43,7 +43,7 @@ def bench_app():
     from bot import create_app
     from bot.config import Settings
 
-    return create_app(Settings.from_env().with_overrides(extras=BENCH_EXTRAS))
+    return create_app(Settings.from_env().with_overrides(**BENCH_OVERRIDES))
 
 
 def bench_worker() -> None:
@@ -52,7 +52,7 @@ def bench_worker() -> None:
     from bot.config import Settings
     from bot.worker import run_worker
 
-    run_worker(create_app(Settings.from_env().with_overrides(extras=BENCH_EXTRAS)))
+    run_worker(create_app(Settings.from_env().with_overrides(**BENCH_OVERRIDES)))
 
 
 class Citizen:

@@ -8,7 +8,7 @@ webhook.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -49,8 +49,11 @@ class Settings:
     monthly_limit_pause_seconds: float = 3600.0
     # Public base URL of the case timeline pages linked from status cards; empty: cards carry no link.
     timeline_base_url: str = ""
-    # Extra, non-environment wiring for tests (e.g. {"start_worker": False}).
-    extras: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    # A conversation left idle this long pauses, its draft kept for the citizen to resume.
+    flow_idle_seconds: int = 1800
+    # Flood control: more than FLOOD_BURST messages within FLOOD_WINDOW_SECONDS from one citizen are slowed.
+    flood_burst: int = 20
+    flood_window_seconds: float = 10.0
 
     @property
     def embedded(self) -> bool:
@@ -68,8 +71,6 @@ class Settings:
             environ = os.environ
         values: dict[str, Any] = {}
         for f in fields(cls):
-            if f.name == "extras":
-                continue
             raw = environ.get(f.name.upper())
             if raw is None or raw == "":
                 continue

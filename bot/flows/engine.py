@@ -35,7 +35,6 @@ LOCATION, POSTBACK, STICKER = "location", "postback", "sticker"
 MEDIA = frozenset({IMAGE, VIDEO, AUDIO, FILE})
 
 DONE = "__done__"
-DEFAULT_IDLE_SECONDS = 30 * 60
 DRAFT_KEEP_SECONDS = 7 * 24 * 3600  # a paused draft waits this long for the citizen to come back
 
 CANCEL_WORDS = frozenset({"ยกเลิก", "cancel", "ยกเลิกค่ะ", "ยกเลิกครับ"})
@@ -194,9 +193,7 @@ def register(flow: Flow) -> Flow:
 # --- state ----------------------------------------------------------------------------------------------
 
 def idle_seconds(ctx: Context) -> int:
-    settings = ctx.services.settings
-    value = getattr(settings, "flow_idle_seconds", None) or settings.extras.get("flow_idle_seconds")
-    return int(value or DEFAULT_IDLE_SECONDS)
+    return ctx.services.settings.flow_idle_seconds
 
 
 def _load(ctx: Context) -> dict[str, Any]:

@@ -15,8 +15,6 @@ from collections import defaultdict, deque
 from bot import messages
 from bot.context import Context
 
-DEFAULT_BURST = 20
-DEFAULT_WINDOW_SECONDS = 10.0
 KEY = "siang:flood:"
 
 
@@ -36,10 +34,7 @@ def slowed_down(ctx: Context) -> bool:
 
 def _limits(ctx: Context) -> tuple[int, float]:
     settings = ctx.services.settings
-    burst = getattr(settings, "flood_burst", None) or settings.extras.get("flood_burst") or DEFAULT_BURST
-    window = (getattr(settings, "flood_window_seconds", None) or settings.extras.get("flood_window_seconds")
-              or DEFAULT_WINDOW_SECONDS)
-    return int(burst), float(window)
+    return settings.flood_burst, settings.flood_window_seconds
 
 
 def _limiter(ctx: Context):

@@ -126,7 +126,7 @@ def check_limits(message: dict[str, Any]) -> None:
 @pytest.fixture
 def settings(database_url, emulator_server):
     """Test citizens answer faster than people: flood control is raised here (tested on its own)."""
-    return make_settings(database_url, emulator_server.base_url, extras={"flood_burst": 10_000})
+    return make_settings(database_url, emulator_server.base_url, flood_burst=10_000)
 
 
 @pytest.fixture

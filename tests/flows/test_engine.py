@@ -52,7 +52,7 @@ def test_an_expired_draft_can_be_started_again_or_discarded(bot, chat):
 
 def test_idle_time_is_configurable(database_url, emulator_server, line):
     server = BotServer(create_app(make_settings(database_url, emulator_server.base_url,
-                                                extras={"flow_idle_seconds": 60, "flood_burst": 10_000}))).start()
+                                                flow_idle_seconds=60, flood_burst=10_000))).start()
     try:
         line.configure(webhook_url=f"{server.url}/callback", channel_secret=SECRET, access_token=TOKEN)
         chat = Chat(line, line.create_user()["user_id"])
@@ -68,7 +68,7 @@ def test_idle_time_is_configurable(database_url, emulator_server, line):
 
 
 def test_a_restarted_web_process_continues_the_conversation_from_the_database(database_url, emulator_server, line):
-    settings = make_settings(database_url, emulator_server.base_url, extras={"flood_burst": 10_000})
+    settings = make_settings(database_url, emulator_server.base_url, flood_burst=10_000)
     first = BotServer(create_app(settings)).start()
     line.configure(webhook_url=f"{first.url}/callback", channel_secret=SECRET, access_token=TOKEN)
     chat = Chat(line, line.create_user()["user_id"])
