@@ -159,6 +159,25 @@ def app(settings):
     stop_background(application)
 
 
+# --- a real browser ---------------------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright's own browser download is not possible here
+
+
+@pytest.fixture
+def page():
+    """A headless Chromium page (phone-sized), launched as this machine allows."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 420, "height": 860})
+        page.set_default_timeout(15000)
+        yield page
+        browser.close()
+
+
 # --- CI guard: the PostgreSQL and Redis tests must really run ----------------------------------------------
 
 _service_tests = {"postgres": 0, "redis": 0}

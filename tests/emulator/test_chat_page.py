@@ -13,21 +13,7 @@ from linebot.v3.messaging import (FlexBox, FlexBubble, FlexButton, FlexMessage, 
 
 from emulator.assets import sample_png
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")]
-
-
-@pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 420, "height": 860})
-        page.set_default_timeout(8000)
-        yield page
-        browser.close()
+pytestmark = pytest.mark.browser
 
 
 def add_rich_menu(line, blob) -> None:
