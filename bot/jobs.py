@@ -23,6 +23,7 @@ JOBS = {
     "handle_event": "bot.handlers.handle_event",
     "deliver_outbox": "bot.delivery.deliver_outbox",
     "fetch_content": "bot.content.fetch_content",
+    "publish_announcement": "bot.announcements.fanout.publish_announcement",
 }
 REQUEUE_GUARD_SECONDS = 5
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import select
 
+from bot.announcements.fanout import sweep_announcements
 from bot.services import Services
 from storage import inbox, outbox
 from storage.models import StoredContent, utcnow
@@ -37,6 +38,8 @@ def sweep(services: Services) -> int:
         for row_id in ids:
             services.jobs.requeue(job, row_id)
     total = len(events) + len(messages) + len(contents)
+    # Announcements (bot.announcements): scheduled ones now due, fan-outs whose worker died, finished ones.
+    total += sweep_announcements(services)
     if total:
         log.info("sweeper requeued work", extra={"count": total})
     return total

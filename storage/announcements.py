@@ -1,0 +1,280 @@
+"""Repository of announcements and subscriptions: the audience query, the fan-out cursor, progress figures.
+
+The audience is read in pages of citizen ids (keyset pagination: ``citizen_id > cursor ORDER BY
+citizen_id LIMIT n``) over the partial index ``ix_subscriptions_audience``, so one page costs the same at
+the start and at the end of millions of subscribers and nothing is ever loaded whole into memory.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    Announcement,
+    AnnouncementAudit,
+    AnnouncementBatch,
+    Citizen,
+    OutboxMessage,
+    Subscription,
+    utcnow,
+)
+from storage.models.announcements import ALL
+
+# --- subscriptions ------------------------------------------------------------------------------------------
+
+
+def subscriptions_of(session: Session, citizen_id: int) -> list[tuple[str, str]]:
+    """The citizen's active (topic, province) pairs."""
+    rows = session.execute(select(Subscription.topic, Subscription.province)
+                           .where(Subscription.citizen_id == citizen_id, Subscription.active)
+                           .order_by(Subscription.topic, Subscription.province))
+    return [(topic, province) for topic, province in rows]
+
+
+def set_subscriptions(session: Session, citizen_id: int, pairs: set[tuple[str, str]]) -> None:
+    """Make exactly ``pairs`` active for the citizen (rows are kept and switched, never duplicated)."""
+    now = utcnow()
+    existing = {(s.topic, s.province): s for s in session.scalars(
+        select(Subscription).where(Subscription.citizen_id == citizen_id))}
+    for key, row in existing.items():
+        wanted = key in pairs
+        if row.active != wanted:
+            row.active, row.updated_at = wanted, now
+    for topic, province in pairs - existing.keys():
+        session.add(Subscription(citizen_id=citizen_id, topic=topic, province=province, active=True,
+                                 created_at=now, updated_at=now))
+    session.flush()
+
+
+def stop_all(session: Session, citizen_id: int) -> int:
+    """Unfollow: every subscription of the citizen becomes inactive (following again asks again)."""
+    return session.execute(update(Subscription)
+                           .where(Subscription.citizen_id == citizen_id, Subscription.active)
+                           .values(active=False, updated_at=utcnow())
+                           .execution_options(synchronize_session=False)).rowcount
+
+
+# --- the audience ---------------------------------------------------------------------------------------------
+
+
+def _matches(topics: list[str], provinces: list[str]):
+    """A subscription matches an announcement when its topic is one of the announcement's (or "all") and,
+    unless the announcement is for every province, its province is one of them (or "all")."""
+    condition = and_(Subscription.active, Subscription.topic.in_([*topics, ALL]))
+    if ALL not in provinces:
+        condition = and_(condition, Subscription.province.in_([*provinces, ALL]))
+    return condition
+
+
+def audience_size(session: Session, topics: list[str], provinces: list[str], everyone: bool = False) -> int:
+    if everyone:
+        return session.scalar(select(func.count()).select_from(Citizen).where(Citizen.active)) or 0
+    query = (select(func.count(func.distinct(Subscription.citizen_id)))
+             .join(Citizen, Citizen.id == Subscription.citizen_id)
+             .where(_matches(topics, provinces), Citizen.active))
+    return session.scalar(query) or 0
+
+
+def audience_page(session: Session, topics: list[str], provinces: list[str], after_citizen_id: int,
+                  limit: int) -> tuple[list[str], int | None]:
+    """The next ``limit`` matching citizens after the cursor: (their LINE user ids, the new cursor).
+
+    The cursor is the last citizen id *scanned*, so a page thinned by inactive citizens still moves on;
+    ``None`` means the audience is exhausted."""
+    ids = list(session.scalars(select(Subscription.citizen_id)
+                               .where(_matches(topics, provinces), Subscription.citizen_id > after_citizen_id)
+                               .group_by(Subscription.citizen_id)
+                               .order_by(Subscription.citizen_id).limit(limit)))
+    if not ids:
+        return [], None
+    users = list(session.scalars(select(Citizen.line_user_id)
+                                 .where(Citizen.id.in_(ids), Citizen.active).order_by(Citizen.id)))
+    return users, ids[-1]
+
+
+# --- announcements --------------------------------------------------------------------------------------------
+
+
+def get(session: Session, announcement_id: int) -> Announcement | None:
+    return session.get(Announcement, announcement_id)
+
+
+def recent(session: Session, limit: int = 50) -> list[Announcement]:
+    return list(session.scalars(select(Announcement).order_by(Announcement.id.desc()).limit(limit)))
+
+
+def audit(session: Session, announcement_id: int, action: str, actor: str, **details) -> None:
+    session.add(AnnouncementAudit(announcement_id=announcement_id, action=action, actor=actor,
+                                  details=json.dumps(details, ensure_ascii=False, default=str) if details else None))
+
+
+def history(session: Session, announcement_id: int) -> list[AnnouncementAudit]:
+    return list(session.scalars(select(AnnouncementAudit).where(AnnouncementAudit.announcement_id == announcement_id)
+                                .order_by(AnnouncementAudit.id)))
+
+
+def claim_fanout(session: Session, announcement_id: int, lease_seconds: float) -> str | None:
+    """Take the fan-out of a due announcement (or of one whose previous worker died); None if not ours."""
+    now = utcnow()
+    token = str(uuid.uuid4())
+    result = session.execute(
+        update(Announcement)
+        .where(Announcement.id == announcement_id,
+               Announcement.status.in_(("scheduled", "sending")),
+               Announcement.fanned_out_at.is_(None),
+               Announcement.scheduled_at <= now,
+               or_(Announcement.lease_token.is_(None), Announcement.lease_expires_at < now))
+        .values(status="sending", lease_token=token, lease_expires_at=now + timedelta(seconds=lease_seconds),
+                started_at=func.coalesce(Announcement.started_at, now))
+        .execution_options(synchronize_session=False))
+    return token if result.rowcount == 1 else None
+
+
+def lock_for_chunk(session: Session, announcement_id: int, token: str) -> Announcement | None:
+    """The announcement, row-locked, if our lease still holds and it was not cancelled meanwhile.
+
+    The lock (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE) serialises a chunk with ``cancel``: a
+    cancel either commits before the chunk (which then writes nothing) or waits for it."""
+    return session.scalar(select(Announcement)
+                          .where(Announcement.id == announcement_id, Announcement.lease_token == token,
+                                 Announcement.status == "sending")
+                          .with_for_update().execution_options(populate_existing=True))
+
+
+def add_batch(session: Session, announcement: Announcement, outbox_id: int, recipients: int,
+              first_citizen_id: int, last_citizen_id: int) -> None:
+    announcement.batches += 1
+    announcement.queued += recipients
+    session.add(AnnouncementBatch(announcement_id=announcement.id, seq=announcement.batches, outbox_id=outbox_id,
+                                  recipients=recipients, first_citizen_id=first_citizen_id,
+                                  last_citizen_id=last_citizen_id))
+
+
+def release(session: Session, announcement_id: int, token: str) -> None:
+    session.execute(update(Announcement).where(Announcement.id == announcement_id, Announcement.lease_token == token)
+                    .values(lease_token=None, lease_expires_at=None).execution_options(synchronize_session=False))
+
+
+def cancel(session: Session, announcement_id: int, actor: str) -> bool:
+    """Stop an announcement: no further chunk is written, and its outbox rows not yet taken are withdrawn."""
+    announcement = session.scalar(select(Announcement).where(Announcement.id == announcement_id)
+                                  .with_for_update().execution_options(populate_existing=True))
+    if announcement is None or announcement.status not in ("draft", "scheduled", "sending"):
+        return False
+    announcement.status, announcement.cancelled_by, announcement.cancelled_at = "cancelled", actor, utcnow()
+    withdraw_pending(session, announcement_id)
+    return True
+
+
+def withdraw_pending(session: Session, announcement_id: int) -> int:
+    """Outbox rows of a cancelled announcement that no worker holds become ``cancelled`` (never claimed)."""
+    batch_rows = select(AnnouncementBatch.outbox_id).where(AnnouncementBatch.announcement_id == announcement_id)
+    return session.execute(update(OutboxMessage)
+                           .where(OutboxMessage.id.in_(batch_rows), OutboxMessage.status == "pending")
+                           .values(status="cancelled", last_error="announcement cancelled")
+                           .execution_options(synchronize_session=False)).rowcount
+
+
+def in_flight(session: Session, announcement_id: int) -> int:
+    batch_rows = select(AnnouncementBatch.outbox_id).where(AnnouncementBatch.announcement_id == announcement_id)
+    return session.scalar(select(func.count()).select_from(OutboxMessage)
+                          .where(OutboxMessage.id.in_(batch_rows), OutboxMessage.status == "sending")) or 0
+
+
+def due(session: Session, limit: int = 100) -> list[int]:
+    """Announcements whose fan-out should run now: scheduled and due, or sending with no live worker."""
+    now = utcnow()
+    scheduled = and_(Announcement.status == "scheduled", Announcement.scheduled_at <= now)
+    orphaned = and_(Announcement.status == "sending", Announcement.fanned_out_at.is_(None),
+                    or_(Announcement.lease_token.is_(None), Announcement.lease_expires_at < now))
+    return list(session.scalars(select(Announcement.id).where(or_(scheduled, orphaned))
+                                .order_by(Announcement.id).limit(limit)))
+
+
+def fanned_out_unfinished(session: Session, limit: int = 100) -> list[int]:
+    return list(session.scalars(select(Announcement.id)
+                                .where(Announcement.status == "sending", Announcement.fanned_out_at.is_not(None))
+                                .order_by(Announcement.id).limit(limit)))
+
+
+# --- progress -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Progress:
+    """What staff see while an announcement goes out (recipients, not requests)."""
+
+    status: str
+    audience: int | None
+    queued: int
+    batches: int
+    delivered: int = 0  # accepted by LINE (2xx, or 409: accepted earlier)
+    waiting: int = 0  # in outbox rows not yet accepted (pending or being sent)
+    failed: int = 0
+    cancelled: int = 0
+    failures: dict[str, int] = field(default_factory=dict)  # reason -> recipients
+    quota_used: int = 0
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    last_sent_at: datetime | None = None
+    audience_seconds: float | None = None
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at is None:
+            return None
+        end = self.finished_at or self.last_sent_at or utcnow()
+        start = self.started_at
+        if end.tzinfo is None and start.tzinfo is not None:
+            end = end.replace(tzinfo=start.tzinfo)
+        if start.tzinfo is None and end.tzinfo is not None:
+            start = start.replace(tzinfo=end.tzinfo)
+        return max(0.0, (end - start).total_seconds())
+
+
+def progress(session: Session, announcement: Announcement) -> Progress:
+    state = case((OutboxMessage.status == "sent", "delivered"),
+                 (OutboxMessage.status == "failed", "failed"),
+                 (OutboxMessage.status == "cancelled", "cancelled"), else_="waiting")
+    reason = case((OutboxMessage.status == "failed", OutboxMessage.last_error), else_=None)
+    rows = session.execute(
+        select(state, reason, func.sum(AnnouncementBatch.recipients), func.max(OutboxMessage.sent_at),
+               func.max(OutboxMessage.kind))
+        .join(OutboxMessage, OutboxMessage.id == AnnouncementBatch.outbox_id)
+        .where(AnnouncementBatch.announcement_id == announcement.id)
+        .group_by(state, reason))
+    result = Progress(status=announcement.status, audience=announcement.audience, queued=announcement.queued,
+                      batches=announcement.batches, started_at=announcement.started_at,
+                      finished_at=announcement.finished_at, audience_seconds=announcement.audience_seconds)
+    for bucket, why, recipients, last_sent, _ in rows:
+        recipients = int(recipients or 0)
+        setattr(result, bucket, getattr(result, bucket) + recipients)
+        if bucket == "failed":
+            key = (why or "failed")[:200]
+            result.failures[key] = result.failures.get(key, 0) + recipients
+        if last_sent is not None and (result.last_sent_at is None or last_sent > result.last_sent_at):
+            result.last_sent_at = last_sent
+    # LINE counts one message per recipient person reached (blocked friends are not counted), so this is the
+    # most the announcement can have used of the monthly quota.
+    result.quota_used = result.delivered
+    return result
+
+
+def finish_if_done(session: Session, announcement_id: int) -> bool:
+    """Close an announcement whose chunks are all written and all settled (sent, failed or withdrawn)."""
+    announcement = session.scalar(select(Announcement).where(Announcement.id == announcement_id)
+                                  .with_for_update().execution_options(populate_existing=True))
+    if announcement is None or announcement.status != "sending" or announcement.fanned_out_at is None:
+        return False
+    figures = progress(session, announcement)
+    if figures.waiting:
+        return False
+    announcement.status = "sent"
+    announcement.finished_at = figures.last_sent_at or utcnow()
+    return True
