@@ -48,6 +48,9 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(webhook.blueprint)
 
+    __import__("bot.console", fromlist=["register"]).register(app)
+    app.register_blueprint(__import__("bot.announcements.views", fromlist=["blueprint"]).blueprint)
+
     from bot.cli import register_app_commands
 
     register_app_commands(app)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -27,6 +28,8 @@ from storage.models import (
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: codes are read aloud and retyped
 CODE_LENGTH = 8
+DIGEST_TIME = "08:00"  # default daily digest time of a new link, Asia/Bangkok
+BANGKOK = ZoneInfo("Asia/Bangkok")
 
 
 def _aware(moment: datetime) -> datetime:
@@ -83,9 +86,12 @@ def link_group(session: Session, group: ChatGroup, agency_id: str, provinces: li
     previous = active_link(session, group.line_id)
     if previous is not None:
         previous.active, previous.unlinked_at, previous.unlinked_by = False, now, linked_by
+    local = now.astimezone(BANGKOK)
     link = GroupLink(group_id=group.id, group_line_id=group.line_id, agency_id=agency_id,
                      provinces=json.dumps(provinces), linked_by=linked_by, code_id=code_id, linked_at=now,
-                     active=True, digest_time="08:00")
+                     active=True, digest_time=DIGEST_TIME,
+                     # linked after today's digest time: the first digest is tomorrow's, not one right away
+                     last_digest_on=local.date().isoformat() if local.strftime("%H:%M") >= DIGEST_TIME else None)
     session.add(link)
     session.flush()
     return link

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 
 from bot.announcements import compose
 from bot.announcements.compose import Draft
@@ -77,6 +77,8 @@ def publish(services: Services, announcement_id: int, actor: str, at: datetime |
     now = utcnow()
     if at is not None and at.tzinfo is None:
         raise AnnouncementError(["scheduled time needs a time zone"])
+    if at is not None:
+        at = at.astimezone(timezone.utc)  # stored in UTC: SQLite keeps no offset
     with services.transaction() as session:
         row = _get(session, announcement_id, lock=True)
         if row.status not in ("draft", "scheduled"):

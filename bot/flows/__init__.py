@@ -14,7 +14,9 @@ import logging
 
 from bot import messages
 from bot.context import Context
-from bot.flows import complaint, engine, handover, opinion, privacy, tracking, understanding, volunteer  # noqa: F401
+from bot.flows import (  # noqa: F401
+    complaint, engine, handover, opinion, privacy, subscription, tracking, understanding, volunteer,
+)
 from bot.flows.engine import IMAGE, LOCATION, POSTBACK, STICKER, TEXT, VIDEO, Input
 
 log = logging.getLogger(__name__)
@@ -107,7 +109,7 @@ def show_menu(ctx: Context, key: str = "menu_prompt") -> None:
 def _news(ctx: Context) -> None:
     """News subscriptions belong to their own feature; until it is installed, say so politely."""
     try:
-        from bot.flows import subscription  # type: ignore[attr-defined]
+        from bot.flows import subscription
     except ImportError:
         ctx.reply(messages.text_message(ctx.text("coming_soon", service=ctx.text("menu_news")),
                                         quick_reply=messages.main_menu(ctx.lang)))
@@ -122,6 +124,8 @@ def _outside_flow(ctx: Context, text: str) -> None:
         return
     if word in engine.HELP_WORDS:
         show_menu(ctx, "flow_help_outside")
+        return
+    if subscription.handle_command(ctx, text):  # รับข่าว … / เลิกรับข่าว …
         return
     if word in TYPED_SERVICES:
         start_service(ctx, TYPED_SERVICES[word])

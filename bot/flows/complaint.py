@@ -35,6 +35,7 @@ from bot.flows.engine import (
     register,
 )
 from bot.flows.privacy import CONSENT_VERSION, consent_given, record_consent
+from bot.groups import post_case_card
 from bot.messages import ticket_cards
 from storage import flows as store
 from storage.models import Case, StoredContent
@@ -404,6 +405,7 @@ def _file(turn: Turn) -> None:
     ), ctx.citizen.id if ctx.citizen else None)
     photos = [pid for pid in draft.get("photos", []) if ctx.session.get(StoredContent, pid) is not None]
     store.attach_sources(ctx.session, case.id, turn.state.get("events", []), photos)
+    post_case_card(ctx.session, case)  # the agency's linked LINE group sees the new case (bot.groups)
     if draft.get("handover"):
         store.request_handover(ctx.session, ctx.citizen.id if ctx.citizen else None, ctx.user_id,
                                "category_unknown", draft["description"][:500], draft.get("province"), case.id)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from bot import messages
 from bot.context import Context
+from bot.flows import subscription
 from bot.people import citizen_for
+from storage.announcements import stop_all
 
 
 def on_follow(ctx: Context) -> None:
@@ -17,8 +19,11 @@ def on_follow(ctx: Context) -> None:
         messages.text_message(ctx.text("privacy_notice")),
         messages.text_message(ctx.text("menu_prompt"), quick_reply=messages.main_menu(ctx.lang)),
     )
+    subscription.welcome_back(ctx)  # subscribed before unfollowing: ask again
 
 
 def on_unfollow(ctx: Context) -> None:
     """Blocked: mark inactive so that nothing more is pushed (LINE would accept and drop it anyway)."""
-    citizen_for(ctx, active=False)
+    citizen = citizen_for(ctx, active=False)
+    if citizen is not None:
+        stop_all(ctx.session, citizen.id)  # unfollowing stops every news subscription

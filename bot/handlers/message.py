@@ -12,7 +12,7 @@ from linebot.v3.webhooks import (
     VideoMessageContent,
 )
 
-from bot import flows
+from bot import flows, groups
 from bot.context import Context
 from bot.handlers.flood import slowed_down
 from bot.people import citizen_for
@@ -24,7 +24,9 @@ MEDIA = {ImageMessageContent: "image", VideoMessageContent: "video", AudioMessag
 
 def on_message(ctx: Context) -> None:
     if ctx.event.source.type != "user":
-        return  # groups: ordinary chatter is ignored (group commands come with the groups feature)
+        if isinstance(ctx.event.message, TextMessageContent):
+            groups.on_group_text(ctx, ctx.event.message.text)  # commands and notes; chatter is ignored
+        return
     if slowed_down(ctx):
         return
     citizen_for(ctx)

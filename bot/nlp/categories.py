@@ -55,9 +55,7 @@ def _alias_map() -> dict[str, frozenset[str]]:
     for c in _catalogue()[0]:
         for name in (c.id, *c.aliases):
             mapping.setdefault(name, set()).add(c.id)
-    # A category's own id wins over its use as another category's alias.
-    return {k: frozenset({k}) if k in {c.id for c in _catalogue()[0]} else frozenset(v)
-            for k, v in mapping.items()}
+    return {k: frozenset(v) for k, v in mapping.items()}
 
 
 def parse_type(raw: str) -> list[str]:
@@ -81,6 +79,9 @@ def map_labels(raw_labels: list[str]) -> frozenset[str]:
 
 
 def training_targets(accepted: frozenset[str]) -> frozenset[str]:
-    """Labels to train on: ``อื่นๆ`` only when nothing more specific is accepted (it is a catch-all)."""
-    specific = accepted - {"อื่นๆ"}
-    return specific or accepted
+    """Labels to train on: ``อื่นๆ`` only when nothing more specific is accepted (it is a catch-all), and
+    categories marked ``trained = false`` only when nothing else is (Traffy's newer ``ไฟฟ้า`` tickets are
+    street lights and cables, which must not teach the electricity-supply category)."""
+    untrained = {c.id for c in _catalogue()[0] if not c.trained}
+    specific = accepted - {"อื่นๆ"} - untrained
+    return specific or (accepted - {"อื่นๆ"}) or accepted

@@ -29,10 +29,11 @@ def assert_exactly_once_in_order(line, recipients: list[str], per_recipient: int
         assert texts[to] == [f"{to[-6:]} #{n}" for n in range(per_recipient)], f"order broken for {to}"
 
 
-def wait_for_progress(database_url: str, at_least: int, timeout: float = 60) -> None:
+def wait_for_progress(database_url: str, at_least: int, group, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
-    while status_counts(database_url).get("sent", 0) < at_least:
-        assert time.monotonic() < deadline, f"fewer than {at_least} rows sent in {timeout}s"
+    while (counts := status_counts(database_url)).get("sent", 0) < at_least:
+        group.assert_alive()
+        assert time.monotonic() < deadline, f"fewer than {at_least} rows sent in {timeout}s: {counts}"
         time.sleep(0.1)
 
 
@@ -42,7 +43,7 @@ def test_a_worker_killed_mid_run_loses_and_repeats_nothing(line, pg_url, redis_u
     enqueue_all(redis_url, ids)
     group = workers()
     doomed, survivor = group.start(2)
-    wait_for_progress(pg_url, 2000)
+    wait_for_progress(pg_url, 2000, group)
     group.kill(doomed)  # SIGKILL: requests in flight, rows claimed, queue messages taken
     group.start(1)
     counts = wait_until_sent(pg_url, len(ids), timeout=240, check=group.assert_alive)
@@ -57,7 +58,7 @@ def test_redis_flushed_mid_run_loses_and_repeats_nothing(line, pg_url, redis_url
     enqueue_all(redis_url, ids)
     group = workers()
     group.start(2)
-    wait_for_progress(pg_url, 500)
+    wait_for_progress(pg_url, 500, group)
     Redis.from_url(redis_url).flushdb()  # every queued job and the limiter's state are gone
     counts = wait_until_sent(pg_url, len(ids), timeout=180, check=group.assert_alive)
     assert counts == {"sent": len(ids)}

@@ -25,7 +25,7 @@ def test_classify_writes_one_json_object_per_line_and_errors_for_empty_lines():
 
 
 def test_classify_survives_invalid_utf8_and_writes_thai_unescaped():
-    result = CliRunner().invoke(classify_command, [], input=b"\xff\xfe\x80 bad bytes\nน้ำท่วมถนน\n")
+    result = CliRunner().invoke(classify_command, [], input=b"\xff\xfe\x80 bad bytes\n" + "น้ำท่วมถนน\n".encode())
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert len(lines) == 2 and "category" in json.loads(lines[0])

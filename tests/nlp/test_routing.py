@@ -12,7 +12,12 @@ from bot.nlp.routing import agencies, bangkok_districts, provinces, resolve_prov
 @pytest.mark.parametrize("province", ["กรุงเทพมหานคร", "นนทบุรี", "จังหวัดสมุทรปราการ", "Bangkok", "กทม."])
 def test_electricity_in_mea_area_goes_to_mea(province):
     assert route("ไฟฟ้า", province).id == "mea"
-    assert route("สายไฟ", province).id == "mea"
+
+
+def test_overhead_cables_go_to_the_bangkok_district_office_but_mea_in_nonthaburi():
+    assert route("สายไฟ", "กรุงเทพมหานคร", "บางรัก").id == "bma-district:1004"
+    assert route("สายไฟ", "นนทบุรี").id == "mea"
+    assert route("สายไฟ", "ลำปาง").id == "pea"
 
 
 @pytest.mark.parametrize("province", ["เชียงใหม่", "Khon Kaen", "ปทุมธานี", "สงขลา"])
@@ -42,7 +47,8 @@ def test_city_issue_in_another_province_goes_to_local_administration_office():
 def test_default_is_the_provincial_damrongdhama_centre():
     a = route("อื่นๆ", "เชียงใหม่")
     assert a.id == "damrongdhama:50" and a.name_th == "ศูนย์ดำรงธรรมจังหวัดเชียงใหม่"
-    assert route("อื่นๆ", "กรุงเทพมหานคร").name_th == "ศูนย์ดำรงธรรมกรุงเทพมหานคร"
+    assert agencies()["damrongdhama:10"].name_th == "ศูนย์ดำรงธรรมกรุงเทพมหานคร"
+    assert route("อื่นๆ", "กรุงเทพมหานคร").id == "bma"  # what Traffy tickets show
 
 
 def test_unknown_place_falls_back_to_the_national_centre():

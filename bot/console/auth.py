@@ -1,0 +1,200 @@
+"""Signing in and out: passwords (Argon2), an optional TOTP step, throttling, and sessions that expire.
+
+A session holds only the staff id and two times (signed in, last seen); the account is read again on every
+request, so deactivating an account or changing its role takes effect at once.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from functools import wraps
+from typing import Callable
+
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request, session,
+                   url_for)
+
+from bot.console import passwords
+from bot.services import current_services
+from storage import staff as staff_store
+from storage.models import StaffUser, utcnow
+
+blueprint = Blueprint("console_auth", __name__)
+
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_USER = 5
+MAX_FAILURES_PER_ADDRESS = 30
+
+
+# --- the signed-in user -----------------------------------------------------------------------------------
+
+@blueprint.before_app_request
+def load_staff() -> None:
+    g.staff = None
+    if not request.path.startswith("/console") or "staff_id" not in session:
+        return
+    now = time.time()
+    idle = current_app.config["CONSOLE_IDLE_SECONDS"]
+    longest = current_app.config["CONSOLE_SESSION_MAX_SECONDS"]
+    if now - session.get("seen_at", 0) > idle or now - session.get("login_at", 0) > longest:
+        session.clear()
+        g.session_expired = True
+        return
+    with current_services().transaction() as db:
+        user = db.get(StaffUser, session["staff_id"])
+    if user is None or not user.active:
+        session.clear()
+        return
+    session["seen_at"] = now
+    g.staff = user
+
+
+def login_required(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.get("staff") is None:
+            if g.get("session_expired"):
+                flash("หมดเวลาการใช้งาน กรุณาเข้าสู่ระบบอีกครั้ง (session expired)")
+            return redirect(url_for("console_auth.login", next=request.full_path if request.method == "GET" else None))
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def role_required(*roles: str) -> Callable:
+    """Only these roles; anyone else signed in gets 403 (and is never shown the page)."""
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if g.staff.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+def actor() -> str:
+    return f"staff:{g.staff.id}" if g.get("staff") else "anonymous"
+
+
+def audit(db, action: str, target: str | None = None, **details) -> None:
+    """Record the signed-in user's action in the audit log, in the caller's transaction."""
+    staff_store.audit(db, actor(), action, target, details or None, address=request.remote_addr)
+
+
+# --- signing in -------------------------------------------------------------------------------------------
+
+def _throttled(db, username: str) -> bool:
+    return (staff_store.recent_failures(db, username=username, window=THROTTLE_WINDOW) >= MAX_FAILURES_PER_USER
+            or staff_store.recent_failures(db, address=request.remote_addr, window=THROTTLE_WINDOW)
+            >= MAX_FAILURES_PER_ADDRESS)
+
+
+def _start_session(user: StaffUser) -> None:
+    session.clear()
+    session.permanent = True
+    session["staff_id"] = user.id
+    session["login_at"] = session["seen_at"] = time.time()
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/console") and not target.startswith("//"):
+        return target
+    return url_for("console_cases.home")
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        return render_template("console/login.html", next=request.args.get("next", ""))
+    username = request.form.get("username", "").strip().lower()
+    password = request.form.get("password", "")
+    with current_services().transaction() as db:
+        if _throttled(db, username):
+            staff_store.record_login_attempt(db, username, request.remote_addr, False)
+            staff_store.audit(db, f"login:{username}", "login_throttled", address=request.remote_addr)
+            throttled = True
+        else:
+            throttled = False
+            user = staff_store.staff_by_username(db, username)
+            ok = passwords.verify_password(user.password_hash if user else None, password)
+            ok = ok and user is not None and user.active
+            if ok and user.totp_secret:
+                session.clear()
+                session["pending_staff_id"] = user.id
+                session["pending_at"] = time.time()
+                return redirect(url_for("console_auth.login_totp", next=request.form.get("next", "")))
+            staff_store.record_login_attempt(db, username, request.remote_addr, ok)
+            if ok:
+                if passwords.needs_rehash(user.password_hash):
+                    user.password_hash = passwords._hasher.hash(password)
+                user.last_login_at = utcnow()
+                staff_store.audit(db, f"staff:{user.id}", "login", address=request.remote_addr)
+                _start_session(user)
+                return redirect(_safe_next(request.form.get("next")))
+            staff_store.audit(db, f"login:{username}", "login_failed", address=request.remote_addr)
+    message = ("ลองผิดหลายครั้งเกินไป กรุณารอ 15 นาที (too many attempts)" if throttled
+               else "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง (wrong user name or password)")
+    return render_template("console/login.html", error=message, next=request.form.get("next", "")), (
+        429 if throttled else 401)
+
+
+@blueprint.route("/login/totp", methods=["GET", "POST"])
+def login_totp():
+    pending = session.get("pending_staff_id")
+    if pending is None or time.time() - session.get("pending_at", 0) > 300:
+        session.clear()
+        return redirect(url_for("console_auth.login"))
+    if request.method == "GET":
+        return render_template("console/totp.html", next=request.args.get("next", ""))
+    with current_services().transaction() as db:
+        user = db.get(StaffUser, pending)
+        if user is None or not user.active:
+            session.clear()
+            return redirect(url_for("console_auth.login"))
+        if _throttled(db, user.username):
+            staff_store.record_login_attempt(db, user.username, request.remote_addr, False)
+            session.clear()
+            return render_template("console/login.html",
+                                   error="ลองผิดหลายครั้งเกินไป กรุณารอ 15 นาที (too many attempts)"), 429
+        ok = passwords.verify_totp(user.totp_secret or "", request.form.get("code", ""))
+        staff_store.record_login_attempt(db, user.username, request.remote_addr, ok)
+        staff_store.audit(db, f"staff:{user.id}", "login" if ok else "login_totp_failed",
+                          address=request.remote_addr)
+        if ok:
+            user.last_login_at = utcnow()
+            _start_session(user)
+            return redirect(_safe_next(request.form.get("next")))
+    return render_template("console/totp.html", error="รหัสไม่ถูกต้อง (wrong code)",
+                           next=request.form.get("next", "")), 401
+
+
+@blueprint.post("/logout")
+def logout():
+    if g.get("staff") is not None:
+        with current_services().transaction() as db:
+            audit(db, "logout")
+    session.clear()
+    return redirect(url_for("console_auth.login"))
+
+
+@blueprint.route("/account/totp", methods=["GET", "POST"])
+@login_required
+def setup_totp():
+    """Turn on the second factor: the secret is shown once, and kept only after a correct code."""
+    if request.method == "GET":
+        secret = passwords.new_totp_secret()
+        session["totp_candidate"] = secret
+        return render_template("console/totp_setup.html", secret=secret,
+                               uri=passwords.totp_uri(secret, g.staff.username))
+    secret = session.get("totp_candidate")
+    if not secret or not passwords.verify_totp(secret, request.form.get("code", "")):
+        flash("รหัสไม่ถูกต้อง ลองอีกครั้ง (wrong code)")
+        return redirect(url_for("console_auth.setup_totp"))
+    with current_services().transaction() as db:
+        user = db.get(StaffUser, g.staff.id)
+        user.totp_secret = secret
+        audit(db, "totp_enabled", f"staff:{user.id}")
+    session.pop("totp_candidate", None)
+    flash("เปิดใช้รหัสยืนยันสองชั้นแล้ว (two-factor sign-in is on)")
+    return redirect(url_for("console_cases.home"))

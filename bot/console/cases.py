@@ -1,0 +1,248 @@
+"""Pages of the case work: the queue, a case with its timeline, and the actions on it (thin views over
+``bot.console.work`` and ``bot.casework.lifecycle``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timedelta, timezone
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from bot.casework.states import STATES, TRANSITIONS
+from bot.console import access, work
+from bot.console.auth import actor, login_required, role_required
+from bot.console.queue import queue_page
+from bot.console.templating import BANGKOK
+from bot.services import current_services
+from storage import staff as staff_store
+from storage.models import (
+    Case, CaseAttachment, CaseMessage, CaseSourceEvent, Citizen, InboxEvent, StatusChange, StoredContent,
+)
+
+blueprint = Blueprint("console_cases", __name__)
+
+
+@blueprint.get("/")
+@login_required
+def home():
+    if g.staff.role == "executive":
+        return redirect(url_for("console_dashboard.dashboard"))
+    if g.staff.role == "announcer":
+        return render_template("console/home_announcer.html")
+    return redirect(url_for("console_cases.queue"))
+
+
+@blueprint.get("/cases")
+@role_required(*access.CASE_READERS)
+def queue():
+    with current_services().transaction() as db:
+        result = queue_page(db, g.staff, request.args)
+        categories = staff_store.category_table(db)
+        agencies = staff_store.agency_names(db) if g.staff.role != "agency_staff" else {}
+    return render_template("console/queue.html", result=result, args=request.args, states=STATES,
+                           categories=categories, agencies=agencies)
+
+
+def _load_case(db, ticket: str) -> Case:
+    """The case, or 404 for a case the user may not see (its existence is not revealed)."""
+    case = db.scalar(select(Case).where(Case.ticket == ticket))
+    if case is None or not access.may_see_case(g.staff, case):
+        abort(404)
+    return case
+
+
+def _citizen_messages(db, case: Case) -> list[dict]:
+    """What the citizen wrote: the messages the case was made from, then those added while it waited."""
+    out = []
+    events = db.scalars(select(InboxEvent).join(CaseSourceEvent, CaseSourceEvent.inbox_event_id == InboxEvent.id)
+                        .where(CaseSourceEvent.case_id == case.id).order_by(InboxEvent.id))
+    for event in events:
+        try:
+            message = json.loads(event.payload).get("message", {})
+        except ValueError:
+            continue
+        if message.get("type") == "text":
+            out.append({"at": event.occurred_at or event.received_at, "text": message.get("text", "")})
+        elif message.get("type"):
+            out.append({"at": event.occurred_at or event.received_at, "text": f"[{message['type']}]"})
+    for row in db.scalars(select(CaseMessage).where(CaseMessage.case_id == case.id).order_by(CaseMessage.id)):
+        out.append({"at": row.created_at, "text": row.text or "[รูปภาพ/ไฟล์]"})
+    return out
+
+
+def _timeline(history: list[StatusChange], notes) -> list[dict]:
+    items = [{"at": h.created_at, "kind": "status", "status": h.to_status, "from": h.from_status,
+              "actor": h.actor, "text": h.note} for h in history]
+    items += [{"at": n.created_at, "kind": n.kind, "actor": n.author, "text": n.text} for n in notes]
+    return sorted(items, key=lambda item: (item["at"].replace(tzinfo=item["at"].tzinfo or timezone.utc)))
+
+
+@blueprint.get("/cases/<ticket>")
+@role_required(*access.CASE_READERS)
+def case_page(ticket: str):
+    from bot.nlp import mask_pii
+
+    with current_services().transaction() as db:
+        case = _load_case(db, ticket)
+        personal = access.sees_personal_data(g.staff, case)
+        citizen = db.get(Citizen, case.citizen_id) if personal and case.citizen_id else None
+        history = list(db.scalars(select(StatusChange).where(StatusChange.case_id == case.id)
+                                  .order_by(StatusChange.id)))
+        timeline = _timeline(history, staff_store.notes_of(db, case.id))
+        photos = list(db.scalars(select(CaseAttachment.content_id).join(
+            StoredContent, StoredContent.id == CaseAttachment.content_id).where(
+            CaseAttachment.case_id == case.id, StoredContent.status == "stored")))
+        messages = _citizen_messages(db, case)
+        if not personal:
+            messages = [{**m, "text": mask_pii(m["text"])} for m in messages]
+        categories = staff_store.category_table(db)
+        agencies = staff_store.agency_names(db)
+    description = case.description if personal else mask_pii(case.description)
+    can_work = access.may_work_case(g.staff, case)
+    overdue = bool(case.target_due_at and STATES[case.status].open
+                   and case.target_due_at.replace(tzinfo=case.target_due_at.tzinfo or timezone.utc)
+                   < datetime.now(timezone.utc))
+    return render_template("console/case.html", case=case, citizen=citizen, personal=personal,
+                           description=description, timeline=timeline, photos=photos, messages=messages,
+                           next_states=sorted(TRANSITIONS.get(case.status, ())), can_work=can_work,
+                           categories=categories, agencies=agencies, overdue=overdue)
+
+
+@blueprint.get("/cases/<ticket>/photos/<int:content_id>")
+@role_required(*access.CASE_READERS)
+def case_photo(ticket: str, content_id: int):
+    with current_services().transaction() as db:
+        case = _load_case(db, ticket)
+        attached = db.scalar(select(CaseAttachment.id).where(CaseAttachment.case_id == case.id,
+                                                             CaseAttachment.content_id == content_id))
+        content = db.get(StoredContent, content_id) if attached else None
+        if content is None or content.data is None or content.status != "stored":
+            abort(404)
+        data, mimetype = content.data, content.content_type or "application/octet-stream"
+    response = Response(data, mimetype=mimetype)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _act(ticket: str, action) -> Response:
+    """Run one action on a case the user may work, then come back to the case page."""
+    with current_services().transaction() as db:
+        case = _load_case(db, ticket)
+        if not access.may_work_case(g.staff, case):
+            abort(403)
+        try:
+            message = action(db, case)
+        except (ValueError, work.TransitionError) as error:
+            db.rollback()
+            flash(f"ทำรายการไม่ได้: {error}", "error")
+            return redirect(url_for("console_cases.case_page", ticket=ticket))
+    flash(message, "ok")
+    return redirect(url_for("console_cases.case_page", ticket=ticket))
+
+
+@blueprint.post("/cases/<ticket>/status")
+@role_required(*access.CASE_WORKERS)
+def change_status(ticket: str):
+    form = request.form
+
+    def action(db, case):
+        work.set_status(db, case, form.get("status", ""), actor(), note=form.get("note", "").strip(),
+                        reason=form.get("reason", "").strip(), address=request.remote_addr)
+        return "เปลี่ยนสถานะแล้ว และแจ้งประชาชนทาง LINE (status changed; the citizen is notified)"
+    return _act(ticket, action)
+
+
+@blueprint.post("/cases/<ticket>/forward")
+@role_required(*access.CASE_WORKERS)
+def forward(ticket: str):
+    def action(db, case):
+        work.forward(db, case, request.form.get("agency", ""), actor(), note=request.form.get("note", "").strip(),
+                     address=request.remote_addr)
+        return "ส่งต่อหน่วยงานแล้ว (forwarded)"
+    return _act(ticket, action)
+
+
+@blueprint.post("/cases/<ticket>/category")
+@role_required(*access.CASE_WORKERS)
+def correct_category(ticket: str):
+    def action(db, case):
+        work.correct_category(db, case, request.form.get("category", ""), actor(), address=request.remote_addr)
+        return "แก้ไขประเภทแล้ว (category corrected)"
+    return _act(ticket, action)
+
+
+@blueprint.post("/cases/<ticket>/notes")
+@role_required(*access.CASE_WORKERS)
+def add_note(ticket: str):
+    def action(db, case):
+        work.add_note(db, case, request.form.get("text", ""), actor(), address=request.remote_addr)
+        return "บันทึกแล้ว (note saved)"
+    return _act(ticket, action)
+
+
+@blueprint.post("/cases/<ticket>/reply")
+@role_required(*access.CASE_WORKERS)
+def reply(ticket: str):
+    def action(db, case):
+        work.reply_to_citizen(db, case, request.form.get("text", ""), actor(), address=request.remote_addr)
+        return "ส่งข้อความถึงประชาชนแล้ว (reply sent)"
+    return _act(ticket, action)
+
+
+# --- CSV export -------------------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = ["ticket", "created_at", "status", "category", "agency_id", "province", "district", "urgent",
+                  "target_due_at", "resolved_at", "closed_at", "rating", "channel", "description"]
+
+
+def _day(value: str | None, default: datetime) -> datetime:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=BANGKOK) if value else default
+    except ValueError:
+        abort(400)
+
+
+@blueprint.get("/cases.csv")
+@role_required(*access.CASE_READERS)
+def export_csv():
+    """Cases created in a period (``from``/``to``, inclusive days, Bangkok time), personal data removed."""
+    from bot.nlp import mask_pii
+
+    today = datetime.now(BANGKOK).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = _day(request.args.get("from"), today - timedelta(days=30))
+    end = _day(request.args.get("to"), today) + timedelta(days=1)
+    services, user = current_services(), g.staff
+
+    def rows():
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(EXPORT_COLUMNS)
+        with services.transaction() as db:
+            staff_store.audit(db, f"staff:{user.id}", "export_cases", None,
+                              {"from": start.isoformat(), "to": end.isoformat()})
+        with services.transaction() as db:
+            query = access.scoped(select(Case), user).where(Case.created_at >= start, Case.created_at < end)
+            for case in db.scalars(query.order_by(Case.created_at, Case.id).execution_options(yield_per=1000)):
+                writer.writerow([case.ticket, _iso(case.created_at), case.status, case.category, case.agency_id,
+                                 case.province, case.district, int(bool(case.urgent)), _iso(case.target_due_at),
+                                 _iso(case.resolved_at), _iso(case.closed_at), case.rating, case.channel,
+                                 mask_pii(case.description or "")])
+                if out.tell() > 64 * 1024:
+                    yield out.getvalue()
+                    out.seek(0)
+                    out.truncate()
+        yield out.getvalue()
+
+    name = f"siang-cases-{start:%Y%m%d}-{(end - timedelta(days=1)):%Y%m%d}.csv"
+    return Response(rows(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+def _iso(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(BANGKOK).isoformat()

@@ -1,0 +1,129 @@
+"""Pages over what the conversation flows collect: hand-over requests ("talk to a person"), opinions by topic
+with their most frequent words, and volunteers (filterable, exportable as CSV)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from bot.console import work
+from bot.console.auth import actor, audit, role_required
+from bot.services import current_services
+from storage import outbox
+from storage.models import Citizen, HandoverRequest, Opinion, OpinionTopic, Volunteer, utcnow
+
+blueprint = Blueprint("console_community", __name__)
+# Thai particles and fillers that say nothing about an opinion's subject.
+STOPWORDS = frozenset("ที่ และ ของ ใน ให้ ไม่ มี เป็น การ ได้ จะ ก็ ว่า มา ไป กับ แต่ ครับ ค่ะ คะ นะ จ้า อยาก ควร "
+                      "มาก แล้ว ยัง อยู่ นี้ นั้น เรา ผม ฉัน หนู คน ๆ ด้วย หรือ เพราะ ถ้า ต้อง".split())
+
+
+@blueprint.get("/handovers")
+@role_required("administrator", "agency_staff")
+def handovers():
+    status = request.args.get("status", "open")
+    with current_services().transaction() as db:
+        query = select(HandoverRequest).order_by(HandoverRequest.created_at.desc()).limit(200)
+        if status in ("open", "taken", "closed"):
+            query = query.where(HandoverRequest.status == status)
+        if g.staff.role == "agency_staff" and g.staff.province_list:
+            query = query.where(HandoverRequest.province.in_(g.staff.province_list))
+        rows = list(db.scalars(query))
+    return render_template("console/handovers.html", rows=rows, status=status)
+
+
+@blueprint.post("/handovers/<int:request_id>")
+@role_required("administrator", "agency_staff")
+def handover_act(request_id: int):
+    with current_services().transaction() as db:
+        row = db.get(HandoverRequest, request_id) or abort(404)
+        if g.staff.role == "agency_staff" and g.staff.province_list and row.province not in g.staff.province_list:
+            abort(404)
+        what = request.form.get("action")
+        if what == "take":
+            row.status, row.taken_by = "taken", actor()
+        elif what == "close":
+            row.status, row.closed_at = "closed", utcnow()
+        elif what == "reply":
+            text = request.form.get("text", "").strip()
+            citizen = db.get(Citizen, row.citizen_id) if row.citizen_id else None
+            if not text or citizen is None or not citizen.active:
+                flash("ส่งข้อความไม่ได้ (cannot reach the citizen)", "error")
+                return redirect(url_for("console_community.handovers"))
+            message = outbox.add_message(db, kind="push", recipient=citizen.line_user_id,
+                                         messages=[{"type": "text", "text": text[:4900]}])
+            work.enqueue_after_commit(db, message.id)
+            row.status, row.taken_by = "taken", row.taken_by or actor()
+        else:
+            abort(400)
+        audit(db, f"handover_{what}", f"handover:{row.id}")
+    flash("บันทึกแล้ว (saved)", "ok")
+    return redirect(url_for("console_community.handovers"))
+
+
+def frequent_words(texts: list[str], top: int = 15) -> list[tuple[str, int]]:
+    from bot.nlp import normalize, tokenize
+
+    counts: Counter[str] = Counter()
+    for text in texts:
+        for word in tokenize(normalize(text)):
+            word = word.strip().lower()
+            if len(word) > 1 and word not in STOPWORDS and not word.isdigit():
+                counts[word] += 1
+    return counts.most_common(top)
+
+
+@blueprint.get("/opinions")
+@role_required("administrator", "executive", "announcer")
+def opinions():
+    with current_services().transaction() as db:
+        stats = db.execute(select(OpinionTopic, func.count(Opinion.id), func.avg(Opinion.rating))
+                           .outerjoin(Opinion, Opinion.topic_id == OpinionTopic.id)
+                           .group_by(OpinionTopic.id).order_by(OpinionTopic.id.desc())).all()
+        topic_id = request.args.get("topic", type=int)
+        words, sample = [], []
+        if topic_id:
+            texts = list(db.scalars(select(Opinion.text).where(Opinion.topic_id == topic_id)
+                                    .order_by(Opinion.id.desc()).limit(5000)))
+            words, sample = frequent_words(texts), texts[:20]
+    from bot.nlp import mask_pii
+
+    return render_template("console/opinions.html", stats=stats, topic_id=topic_id, words=words,
+                           sample=[mask_pii(t) for t in sample])
+
+
+def _volunteer_query(args):
+    query = select(Volunteer).order_by(Volunteer.created_at.desc())
+    if args.get("province"):
+        query = query.where(Volunteer.province == args["province"])
+    if args.get("skill"):
+        query = query.where(Volunteer.skills.contains(args["skill"]))
+    if args.get("availability"):
+        query = query.where(Volunteer.availability == args["availability"])
+    return query
+
+
+@blueprint.get("/volunteers")
+@role_required("administrator")
+def volunteers():
+    with current_services().transaction() as db:
+        rows = list(db.scalars(_volunteer_query(request.args).limit(500)))
+    return render_template("console/volunteers.html", rows=rows, args=request.args)
+
+
+@blueprint.get("/volunteers.csv")
+@role_required("administrator")
+def volunteers_csv():
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["name", "phone", "province", "skills", "availability", "registered_at"])
+    with current_services().transaction() as db:
+        for v in db.scalars(_volunteer_query(request.args)):
+            writer.writerow([v.name, v.phone, v.province, v.skills, v.availability, v.created_at.isoformat()])
+        audit(db, "export_volunteers", None, **{k: v for k, v in request.args.items()})
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": "attachment; filename=siang-volunteers.csv"})

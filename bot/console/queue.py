@@ -1,0 +1,65 @@
+"""The case queue as a query: filters, text/ticket search, sorting and pagination, scoped to the user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from bot.casework.states import STATES
+from bot.console.access import scoped
+from storage.models import Case, StaffUser, utcnow
+
+OPEN_STATES = tuple(s.id for s in STATES.values() if s.open)
+SORTS = {
+    "newest": (Case.created_at.desc(), Case.id.desc()),
+    "oldest": (Case.created_at.asc(), Case.id.asc()),
+    "due": (Case.target_due_at.asc(), Case.id.asc()),
+    "updated": (Case.updated_at.desc(), Case.id.desc()),
+}
+PER_PAGE = 25
+
+
+@dataclass
+class QueuePage:
+    cases: list[Case]
+    total: int
+    page: int
+    pages: int
+
+
+def filtered(user: StaffUser, args: Mapping[str, str]) -> Select:
+    query = scoped(select(Case), user)
+    if args.get("status") == "open":
+        query = query.where(Case.status.in_(OPEN_STATES))
+    elif args.get("status") in STATES:
+        query = query.where(Case.status == args["status"])
+    for field, column in (("category", Case.category), ("agency", Case.agency_id), ("province", Case.province)):
+        if args.get(field):
+            query = query.where(column == args[field])
+    if args.get("urgent") == "1":
+        query = query.where(Case.urgent.is_(True))
+    if args.get("overdue") == "1":
+        query = query.where(Case.status.in_(OPEN_STATES), Case.target_due_at < utcnow())
+    text = (args.get("q") or "").strip()
+    if text:
+        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(Case.ticket == text.upper(), Case.ticket.ilike(like, escape="\\"),
+                                Case.description.ilike(like, escape="\\")))
+    return query
+
+
+def queue_page(db: Session, user: StaffUser, args: Mapping[str, str]) -> QueuePage:
+    query = filtered(user, args)
+    total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    try:
+        page = max(1, int(args.get("page", 1)))
+    except ValueError:
+        page = 1
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(page, pages)
+    order = SORTS.get(args.get("sort", "newest"), SORTS["newest"])
+    rows = db.scalars(query.order_by(*order).offset((page - 1) * PER_PAGE).limit(PER_PAGE))
+    return QueuePage(list(rows), total, page, pages)

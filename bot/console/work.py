@@ -1,0 +1,114 @@
+"""What staff (and agency systems) do to a case, each step audited in the caller's transaction.
+
+Status changes go through ``bot.casework.lifecycle.change_status`` (which also writes the citizen's
+notification); this module adds the console's own steps: forwarding, correcting the category, notes and
+replies in chat. Views and the agency API call these; they never touch a case's status themselves.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from bot import messages as catalogue
+from bot.casework.lifecycle import TransitionError, change_status
+from bot.casework.states import can_move
+from storage import outbox
+from storage import staff as staff_store
+from storage.models import Agency, Case, Category, Citizen, utcnow
+
+__all__ = ["TransitionError", "set_status", "forward", "correct_category", "add_note", "reply_to_citizen"]
+
+
+def set_status(db: Session, case: Case, to_status: str, actor: str, note: str | None = None,
+               reason: str | None = None, address: str | None = None) -> None:
+    from_status = case.status
+    change_status(db, case, to_status, actor, note=note or None, reason=reason or None)
+    staff_store.audit(db, actor, "case_status", case.ticket,
+                      {"from": from_status, "to": to_status, "note": note, "reason": reason}, address)
+
+
+def forward(db: Session, case: Case, agency_id: str, actor: str, note: str | None = None,
+            address: str | None = None) -> None:
+    """Send the case to another agency: it becomes that agency's, and the citizen is told (status forwarded)."""
+    if db.get(Agency, agency_id) is None:
+        from bot.nlp.routing import agencies
+
+        if agency_id not in agencies():
+            raise ValueError(f"unknown agency {agency_id!r}")
+    if agency_id == case.agency_id:
+        raise ValueError("the case is already with this agency")
+    if not can_move(case.status, "forwarded"):
+        raise TransitionError(f"case {case.ticket}: {case.status} cannot be forwarded")
+    old = case.agency_id
+    case.agency_id = agency_id
+    change_status(db, case, "forwarded", actor, note=note or None)
+    staff_store.add_note(db, case.id, actor, f"{old or '-'} → {agency_id}" + (f"\n{note}" if note else ""),
+                         kind="forward")
+    staff_store.audit(db, actor, "case_forward", case.ticket, {"from": old, "to": agency_id, "note": note}, address)
+
+
+def correct_category(db: Session, case: Case, new_category: str, actor: str, address: str | None = None) -> None:
+    """Fix the category (and the target date that follows from it); the fix is kept to train the classifier."""
+    category = db.get(Category, new_category)
+    if category is None:
+        from bot.nlp.categories import category as catalogue_category
+
+        try:
+            target_days = catalogue_category(new_category).target_days
+        except KeyError:
+            raise ValueError(f"unknown category {new_category!r}") from None
+    else:
+        target_days = category.target_days
+    old = case.category
+    if old == new_category:
+        return
+    case.category = new_category
+    case.target_due_at = case.created_at + timedelta(days=target_days)
+    case.updated_at = utcnow()
+    staff_store.add_correction(db, case_id=case.id, text=case.description, old=old, new=new_category, who=actor)
+    staff_store.audit(db, actor, "case_category", case.ticket, {"from": old, "to": new_category}, address)
+
+
+def add_note(db: Session, case: Case, text: str, actor: str, address: str | None = None) -> None:
+    if not text.strip():
+        raise ValueError("an empty note")
+    staff_store.add_note(db, case.id, actor, text.strip(), kind="note")
+    staff_store.audit(db, actor, "case_note", case.ticket, None, address)
+
+
+def reply_to_citizen(db: Session, case: Case, text: str, actor: str, address: str | None = None) -> int:
+    """A message from staff to the citizen in chat, delivered by push after the commit. Returns the row id."""
+    text = text.strip()
+    if not text:
+        raise ValueError("an empty reply")
+    citizen = db.get(Citizen, case.citizen_id) if case.citizen_id is not None else None
+    if citizen is None or not citizen.active:
+        raise ValueError("this citizen cannot be reached in chat")
+    lang = catalogue.language_of(citizen.language)
+    prefix = "เจ้าหน้าที่ตอบเรื่อง" if lang == "th" else "Staff reply on"
+    body = f"{prefix} {case.ticket}:\n{text}"[:4900]
+    row = outbox.add_message(db, kind="push", recipient=citizen.line_user_id,
+                             messages=[catalogue.text_message(body)], case_id=case.id)
+    staff_store.add_note(db, case.id, actor, text, kind="reply")
+    staff_store.audit(db, actor, "case_reply", case.ticket, {"outbox_id": row.id}, address)
+    enqueue_after_commit(db, row.id)
+    return row.id
+
+
+def enqueue_after_commit(db: Session, row_id: int) -> None:
+    """Queue delivery once the transaction commits (a rollback sends nothing; the sweeper is the backstop)."""
+    if not has_app_context():
+        return
+    jobs = current_app.extensions["siang"].jobs
+
+    def _enqueue(_session):
+        try:
+            jobs.enqueue("deliver_outbox", row_id)
+        except Exception:  # noqa: BLE001 - the row is committed; the sweeper will find it
+            pass
+
+    event.listen(db, "after_commit", _enqueue, once=True)

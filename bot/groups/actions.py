@@ -1,0 +1,162 @@
+"""Presses of case-card buttons in a group, and the resolution note that follows "resolved".
+
+Every press is checked (registered staff of the group's agency, the case still theirs, the card not stale),
+goes through ``bot.casework.lifecycle.change_status`` (the console's own service), is audited in
+``group_actions`` and answered with the updated card. Events of one group are handled in order, and the
+card's data carries the status it showed, so a double press acts once and the second is told so.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot import messages
+from bot.casework.lifecycle import TransitionError, change_status
+from bot.context import Context
+from bot.groups.cards import ACTION_TARGET, agency_name, case_card, in_scope, post_case_card, press_data
+from bot.groups.sending import push
+from bot.messages.ticket_cards import status_label
+from storage import groups as store
+from storage.models import Case, GroupLink, StaffMember, utcnow
+
+NOTE_WINDOW = timedelta(minutes=30)
+MAX_CHOICES = 13  # quick-reply items
+
+
+def on_press(ctx: Context, data: dict[str, str]) -> None:
+    group_line_id = ctx.chat_id
+    do = data.get("grp", "")
+    try:
+        case = ctx.session.get(Case, int(data.get("c", "")))
+    except ValueError:
+        case = None
+    link = store.active_link(ctx.session, group_line_id)
+    if case is None or link is None or do not in (*ACTION_TARGET, "fwdto"):
+        store.audit(ctx.session, group_line_id=group_line_id, line_user_id=ctx.user_id, action=do[:24] or "?",
+                    outcome="invalid", case_id=case.id if case else None, inbox_event_id=ctx.row.id)
+        if link is None:
+            ctx.reply(messages.text_message(ctx.text("grp_not_linked")))
+        return
+    staff = store.staff_member(ctx.session, ctx.user_id, link.agency_id)
+
+    def audit(outcome: str, to_status: str | None = None, detail: str | None = None) -> None:
+        store.audit(ctx.session, group_line_id=group_line_id, line_user_id=ctx.user_id, staff=staff,
+                    action=do, outcome=outcome, case_id=case.id, from_status=case.status, to_status=to_status,
+                    detail=detail, inbox_event_id=ctx.row.id)
+
+    if staff is None:
+        audit("refused")
+        ctx.reply(messages.text_message(ctx.text("grp_refused", agency=agency_name(link.agency_id))))
+        return
+    if not in_scope(link, case):
+        audit("not_here")
+        ctx.reply(messages.text_message(ctx.text("grp_not_here", ticket=case.ticket)))
+        return
+    if data.get("s") != case.status:
+        audit("stale")
+        ctx.reply(messages.text_message(ctx.text("grp_stale", ticket=case.ticket,
+                                                 status=status_label(case.status, "th"))))
+        return
+    if do == "resolve":
+        store.open_note_request(ctx.session, case.id, group_line_id, ctx.user_id, case.status)
+        audit("pending", "resolved")
+        ctx.reply(messages.text_message(ctx.text("grp_ask_note", ticket=case.ticket)))
+    elif do == "fwd":
+        audit("pending", "forwarded")
+        _ask_agency(ctx, link, case)
+    elif do == "fwdto":
+        _forward(ctx, link, staff, case, data.get("to", ""), audit)
+    else:
+        _move(ctx, link, staff, case, ACTION_TARGET[do], audit)
+
+
+def on_note(ctx: Context, text: str) -> bool:
+    """The staff member's next message after "resolved" is the note; True if this message was one."""
+    request = store.waiting_note(ctx.session, ctx.chat_id, ctx.user_id, utcnow() - NOTE_WINDOW)
+    if request is None:
+        return False
+    request.done_at = utcnow()
+    case = ctx.session.get(Case, request.case_id)
+    link = store.active_link(ctx.session, ctx.chat_id)
+    staff = store.staff_member(ctx.session, ctx.user_id, link.agency_id) if link else None
+    if case is None or link is None or staff is None:
+        return True
+
+    def audit(outcome: str, to_status: str | None = None, detail: str | None = None) -> None:
+        store.audit(ctx.session, group_line_id=ctx.chat_id, line_user_id=ctx.user_id, staff=staff, action="note",
+                    outcome=outcome, case_id=case.id, from_status=case.status, to_status=to_status,
+                    detail=detail, inbox_event_id=ctx.row.id)
+
+    if text.strip().lower() in {ctx.text("grp_cancel_word"), messages.text("grp_cancel_word", "en")}:
+        audit("cancelled")
+        ctx.reply(messages.text_message(ctx.text("grp_note_cancelled", ticket=case.ticket)))
+    elif case.status != request.from_status:
+        audit("stale")
+        ctx.reply(messages.text_message(ctx.text("grp_stale", ticket=case.ticket,
+                                                 status=status_label(case.status, "th"))))
+    else:
+        _move(ctx, link, staff, case, "resolved", audit, note=text.strip()[:2000])
+    return True
+
+
+def _move(ctx: Context, link: GroupLink, staff: StaffMember, case: Case, to_status: str, audit,
+          note: str | None = None) -> None:
+    from_status = case.status
+    try:
+        change_status(ctx.session, case, to_status, actor=f"group:{staff.id}", note=note)
+    except TransitionError:
+        audit("stale", to_status)
+        ctx.reply(messages.text_message(ctx.text("grp_stale", ticket=case.ticket,
+                                                 status=status_label(case.status, "th"))))
+        return
+    store.audit(ctx.session, group_line_id=ctx.chat_id, line_user_id=ctx.user_id, staff=staff,
+                action="note" if note else to_status, outcome="done", case_id=case.id, from_status=from_status,
+                to_status=to_status, detail=note, inbox_event_id=ctx.row.id)
+    _show_everywhere(ctx, case, staff)
+
+
+def _show_everywhere(ctx: Context, case: Case, staff: StaffMember) -> None:
+    """The updated card: as the reply here (free), pushed to the other groups that had the case's card."""
+    who = staff.display_name or staff.line_user_id
+    card = case_card(ctx.session, case, last_actor=who)
+    ctx.reply(card)
+    others = {c.group_line_id: c for c in store.cards_of(ctx.session, case.id) if c.group_line_id != ctx.chat_id}
+    for group_line_id, previous in others.items():
+        link = store.active_link(ctx.session, group_line_id)
+        if link is not None and in_scope(link, case):
+            row = push(ctx.session, group_line_id, [card])
+            store.add_card(ctx.session, case.id, link, case.status, row.id)
+
+
+def _ask_agency(ctx: Context, link: GroupLink, case: Case) -> None:
+    """Forward targets: agencies that have a linked group (a forward must land where someone will see it)."""
+    targets = [a for a in dict.fromkeys(other.agency_id for other, _ in store.linked_groups(ctx.session))
+               if a != case.agency_id][:MAX_CHOICES]
+    if not targets:
+        ctx.reply(messages.text_message(ctx.text("grp_no_agencies")))
+        return
+    items = [messages.postback_action(agency_name(a), press_data("fwdto", case, to=a), agency_name(a)[:300])
+             for a in targets]
+    ctx.reply(messages.text_message(ctx.text("grp_choose_agency", ticket=case.ticket), quick_reply=items))
+
+
+def _forward(ctx: Context, link: GroupLink, staff: StaffMember, case: Case, to_agency: str, audit) -> None:
+    if not to_agency or to_agency == case.agency_id:
+        audit("invalid", "forwarded", to_agency)
+        return
+    from_status, from_agency = case.status, case.agency_id
+    case.agency_id = to_agency  # flushed by change_status before it locks and validates the case
+    try:
+        change_status(ctx.session, case, "forwarded", actor=f"group:{staff.id}",
+                      note=f"{agency_name(from_agency)} → {agency_name(to_agency)}")
+    except TransitionError:
+        case.agency_id = from_agency
+        audit("stale", "forwarded", to_agency)
+        ctx.reply(messages.text_message(ctx.text("grp_stale", ticket=case.ticket,
+                                                 status=status_label(case.status, "th"))))
+        return
+    store.audit(ctx.session, group_line_id=ctx.chat_id, line_user_id=ctx.user_id, staff=staff, action="fwdto",
+                outcome="done", case_id=case.id, from_status=from_status, to_status="forwarded",
+                detail=f"{from_agency} -> {to_agency}", inbox_event_id=ctx.row.id)
+    ctx.reply(messages.text_message(ctx.text("grp_forwarded", ticket=case.ticket, agency=agency_name(to_agency))))
+    post_case_card(ctx.session, case)  # the new agency's groups (and the province's centre) see it as new

@@ -1,0 +1,130 @@
+"""The case card posted to an agency's group, and posting it: when a case is filed and after every press.
+
+LINE cannot edit a sent message, so "updating the card for everyone" means posting the card again with the
+new status and the buttons that status allows. Personal data is shown as the citizen chose: an anonymous
+citizen's name and phone never reach the group, and the story always goes through ``mask_pii``.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.casework.states import can_move
+from bot.messages import text
+from bot.messages.ticket_cards import category_label, status_label, thai_date
+from bot.nlp.pii import mask_pii
+from bot.nlp.routing import agencies, resolve_province
+from storage import groups as store
+from storage.models import Case, CaseAttachment, GroupCaseCard, GroupLink
+
+LANG = "th"  # staff groups are Thai-speaking offices
+BRAND, URGENT = "#1E6B52", "#B3261E"
+# Buttons by the status a press moves the case to; shown only when the lifecycle allows that move.
+BUTTONS = (("accept", "accepted", "grp_btn_accept", "primary"),
+           ("progress", "in_progress", "grp_btn_progress", "secondary"),
+           ("resolve", "resolved", "grp_btn_resolve", "primary"),
+           ("fwd", "forwarded", "grp_btn_forward", "secondary"))
+ACTION_TARGET = {do: to for do, to, _, _ in BUTTONS}
+
+
+def agency_name(agency_id: str | None) -> str:
+    found = agencies().get(agency_id or "")
+    return found.name_th if found else (agency_id or "-")
+
+
+def press_data(do: str, case: Case, **extra: str) -> str:
+    """Postback data of a card button: ``grp=<do>&c=<case id>&s=<status shown>`` (+ ``to`` for forwards).
+
+    ``s`` makes a second press of the same card recognisable: the case has moved on since."""
+    data = urlencode({"grp": do, "c": case.id, "s": case.status, **extra})
+    assert len(data) <= 300, "LINE postback data is at most 300 characters"
+    return data
+
+
+def case_card(session: Session, case: Case, last_actor: str | None = None) -> dict:
+    photos = session.scalar(select(func.count()).select_from(CaseAttachment)
+                            .where(CaseAttachment.case_id == case.id)) or 0
+    place = " ".join(p for p in (case.address, case.district, case.province) if p) or "-"
+    if case.anonymous:
+        citizen = text("grp_card_anonymous", LANG)
+    else:
+        name = case.citizen.display_name if case.citizen else None
+        citizen = " ".join(p for p in (name, case.phone) if p) or "-"
+    rows = [
+        ("grp_card_status", status_label(case.status, LANG)),
+        ("grp_card_category", category_label(case.category, LANG)),
+        ("grp_card_urgency", text("grp_card_urgent" if case.urgent else "grp_card_normal", LANG)),
+        ("grp_card_place", place),
+        ("grp_card_story", mask_pii(case.description or "")),
+        ("grp_card_photos", str(photos)),
+        ("grp_card_citizen", citizen),
+        ("grp_card_due", thai_date(case.target_due_at, LANG)),
+    ]
+    if last_actor:
+        rows.append(("grp_card_by", last_actor))
+    title = text("grp_card_title", LANG, ticket=case.ticket)
+    buttons = []
+    map_url = _map_url(case)
+    if map_url:
+        buttons.append(_button({"type": "uri", "label": text("grp_btn_map", LANG), "uri": map_url}, "link"))
+    for do, to_status, label_key, style in BUTTONS:
+        if can_move(case.status, to_status):
+            label = text(label_key, LANG)
+            buttons.append(_button({"type": "postback", "label": label, "data": press_data(do, case),
+                                    "displayText": f"{label} {case.ticket}"}, style))
+    bubble = {
+        "type": "bubble", "size": "mega",
+        "header": {"type": "box", "layout": "vertical", "backgroundColor": URGENT if case.urgent else BRAND,
+                   "contents": [{"type": "text", "text": title, "color": "#FFFFFF", "weight": "bold",
+                                 "wrap": True}]},
+        "body": {"type": "box", "layout": "vertical", "spacing": "sm",
+                 "contents": [_row(text(key, LANG), value) for key, value in rows]},
+    }
+    if buttons:
+        bubble["footer"] = {"type": "box", "layout": "vertical", "spacing": "sm", "contents": buttons}
+    alt = f"{title} · {status_label(case.status, LANG)} · {category_label(case.category, LANG)}"
+    return {"type": "flex", "altText": alt[:400], "contents": bubble}
+
+
+def post_case_card(session: Session, case: Case) -> list[GroupCaseCard]:
+    """Post a new case to every linked group that serves its agency or covers its province.
+
+    The one call made where a case is filed; it writes outbox rows in the caller's transaction."""
+    from bot.groups.sending import push
+
+    posted = []
+    for link in store.links_for_case(session, case.agency_id, resolve_province(case.province)):
+        row = push(session, link.group_line_id, [case_card(session, case)])
+        posted.append(store.add_card(session, case.id, link, case.status, row.id))
+    session.flush()
+    return posted
+
+
+def in_scope(link: GroupLink, case: Case) -> bool:
+    """Whether this group's staff may act on the case: it is their agency's, or in their provinces."""
+    province = resolve_province(case.province)
+    return case.agency_id == link.agency_id or (province is not None and province in store.provinces_of(link))
+
+
+def _map_url(case: Case) -> str | None:
+    if case.latitude is not None and case.longitude is not None:
+        return f"https://www.google.com/maps/search/?api=1&query={case.latitude:.6f},{case.longitude:.6f}"
+    place = " ".join(p for p in (case.address, case.district, case.province) if p)
+    return f"https://www.google.com/maps/search/?api=1&query={quote(place)}"[:1000] if place else None
+
+
+def _button(action: dict, style: str) -> dict:
+    action["label"] = action["label"][:40]
+    return {"type": "button", "style": style, "height": "sm", "action": action}
+
+
+def _row(label: str, value: str | None) -> dict:
+    value = (value or "").strip() or "-"
+    value = value if len(value) <= 400 else value[:399] + "…"
+    return {"type": "box", "layout": "baseline", "spacing": "sm", "contents": [
+        {"type": "text", "text": label, "size": "sm", "color": "#888888", "flex": 2},
+        {"type": "text", "text": value, "size": "sm", "wrap": True, "flex": 5},
+    ]}

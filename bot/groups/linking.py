@@ -1,0 +1,111 @@
+"""Linking a group to an agency (or centre and its provinces) with a one-time code, and unlinking it.
+
+Staff create the code (console or ``siang groups code``); anyone in the group who types
+``เชื่อมกลุ่ม <code>`` links it, because holding a fresh code is the proof. ``ลงทะเบียนเจ้าหน้าที่ <code>``
+registers the typist's LINE user id as staff of the code's agency, so they may press case-card buttons.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from bot import messages
+from bot.context import Context
+from bot.groups.cards import agency_name
+from bot.nlp.routing import agencies, resolve_province
+from storage import groups as store
+from storage import people
+from storage.models import LinkCode
+
+DEFAULT_TTL = timedelta(hours=24)
+
+
+class UnknownAgency(ValueError):
+    """The agency id is not in the catalogue (``bot/data/agencies.toml``)."""
+
+
+def create_code(session: Session, agency_id: str, created_by: str, provinces: list[str] | None = None,
+                ttl: timedelta = DEFAULT_TTL, purpose: str = "group") -> LinkCode:
+    """A one-time code for ``agency_id``; ``provinces`` (names or codes) default to a provincial agency's own."""
+    if agency_id not in agencies():
+        raise UnknownAgency(agency_id)
+    codes = []
+    for name in provinces or []:
+        code = resolve_province(name)
+        if code is None:
+            raise ValueError(f"unknown province {name!r}")
+        codes.append(code)
+    if not codes and ":" in agency_id and resolve_province(agency_id.rsplit(":", 1)[1]):
+        codes = [agency_id.rsplit(":", 1)[1]]  # damrongdhama:XX covers province XX
+    return store.create_code(session, purpose=purpose, agency_id=agency_id, provinces=codes,
+                             created_by=created_by, ttl=ttl)
+
+
+def link_command(ctx: Context, command: str, argument: str) -> None:
+    if not argument:
+        ctx.reply(messages.text_message(ctx.text("grp_code_missing", command=command)))
+        return
+    group_line_id, kind = _chat(ctx)
+    outcome, code = store.redeem_code(ctx.session, argument, "group", ctx.user_id, group_line_id)
+    store.audit(ctx.session, group_line_id=group_line_id, line_user_id=ctx.user_id, action="link",
+                outcome="done" if outcome == "ok" else outcome, detail=code.agency_id if code else None,
+                inbox_event_id=ctx.row.id)
+    if outcome != "ok":
+        ctx.reply(messages.text_message(ctx.text(f"grp_code_{outcome}")))
+        return
+    group = people.get_group(ctx.session, group_line_id) or people.group_joined(ctx.session, group_line_id, kind)
+    store.link_group(ctx.session, group, code.agency_id, store.provinces_of(code), f"line:{ctx.user_id or '-'}",
+                     code_id=code.id)
+    ctx.reply(messages.text_message(ctx.text("grp_linked", agency=agency_name(code.agency_id))))
+
+
+def staff_command(ctx: Context, command: str, argument: str) -> None:
+    if not ctx.user_id:
+        ctx.reply(messages.text_message(ctx.text("grp_no_user")))
+        return
+    if not argument:
+        ctx.reply(messages.text_message(ctx.text("grp_code_missing", command=command)))
+        return
+    group_line_id, _ = _chat(ctx)
+    outcome, code = store.redeem_code(ctx.session, argument, "staff", ctx.user_id, group_line_id)
+    store.audit(ctx.session, group_line_id=group_line_id, line_user_id=ctx.user_id, action="register_staff",
+                outcome="done" if outcome == "ok" else outcome, detail=code.agency_id if code else None,
+                inbox_event_id=ctx.row.id)
+    if outcome != "ok":
+        ctx.reply(messages.text_message(ctx.text(f"grp_code_{outcome}")))
+        return
+    store.register_staff(ctx.session, ctx.user_id, code.agency_id, registered_by=f"code:{code.id}")
+    ctx.reply(messages.text_message(ctx.text("grp_staff_registered", agency=agency_name(code.agency_id))))
+
+
+def unlink_command(ctx: Context, command: str, argument: str) -> None:
+    """Only registered staff of the linked agency may unlink (anyone could otherwise cut an office off)."""
+    group_line_id, _ = _chat(ctx)
+    link = store.active_link(ctx.session, group_line_id)
+    if link is None:
+        ctx.reply(messages.text_message(ctx.text("grp_not_linked")))
+        return
+    staff = store.staff_member(ctx.session, ctx.user_id, link.agency_id)
+    store.audit(ctx.session, group_line_id=group_line_id, line_user_id=ctx.user_id, staff=staff, action="unlink",
+                outcome="done" if staff else "refused", detail=link.agency_id, inbox_event_id=ctx.row.id)
+    if staff is None:
+        ctx.reply(messages.text_message(ctx.text("grp_refused", agency=agency_name(link.agency_id))))
+        return
+    store.unlink_group(ctx.session, group_line_id, f"line:{ctx.user_id}")
+    ctx.reply(messages.text_message(ctx.text("grp_unlinked", agency=agency_name(link.agency_id))))
+
+
+def status_command(ctx: Context, command: str, argument: str) -> None:
+    link = store.active_link(ctx.session, _chat(ctx)[0])
+    if link is None:
+        ctx.reply(messages.text_message(ctx.text("grp_not_linked")))
+        return
+    ctx.reply(messages.text_message(ctx.text("grp_status", agency=agency_name(link.agency_id),
+                                             digest=link.digest_time or "-")))
+
+
+def _chat(ctx: Context) -> tuple[str, str]:
+    source = ctx.event.source
+    return (source.group_id, "group") if source.type == "group" else (source.room_id, "room")

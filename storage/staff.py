@@ -1,0 +1,181 @@
+"""Repository functions of the staff console: accounts, sign-in attempts, API keys, audit, notes, corrections,
+and seeding the editable agency/category catalogue from ``bot/data``."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    Agency, ApiKey, AuditEntry, CaseNote, Category, CategoryCorrection, LoginAttempt, StaffUser, utcnow,
+)
+
+
+# --- staff accounts ---------------------------------------------------------------------------------------
+
+def staff_by_username(session: Session, username: str) -> StaffUser | None:
+    return session.scalar(select(StaffUser).where(StaffUser.username == username.strip().lower()))
+
+
+def add_staff(session: Session, *, username: str, display_name: str, password_hash: str, role: str,
+              agency_id: str | None = None, provinces: str | None = None) -> StaffUser:
+    user = StaffUser(username=username.strip().lower(), display_name=display_name, password_hash=password_hash,
+                     role=role, agency_id=agency_id or None, provinces=provinces or None, active=True)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def record_login_attempt(session: Session, username: str, address: str | None, success: bool) -> None:
+    session.add(LoginAttempt(username=username.strip().lower()[:64], address=address, success=success))
+
+
+def recent_failures(session: Session, *, username: str | None = None, address: str | None = None,
+                    window: timedelta, now: datetime | None = None) -> int:
+    """Failed attempts in the window, since the last success of that user name (or address)."""
+    since = (now or utcnow()) - window
+    query = select(func.count(LoginAttempt.id)).where(LoginAttempt.created_at >= since,
+                                                      LoginAttempt.success.is_(False))
+    if username is not None:
+        key = LoginAttempt.username == username.strip().lower()
+    else:
+        key = LoginAttempt.address == address
+    last_ok = session.scalar(select(func.max(LoginAttempt.created_at)).where(key, LoginAttempt.success.is_(True),
+                                                                            LoginAttempt.created_at >= since))
+    query = query.where(key)
+    if last_ok is not None:
+        query = query.where(LoginAttempt.created_at > last_ok)
+    return session.scalar(query) or 0
+
+
+# --- API keys ---------------------------------------------------------------------------------------------
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_api_key(session: Session, *, name: str, scope: str, agency_id: str | None,
+                   created_by: str | None) -> tuple[ApiKey, str]:
+    """A new key; the plain key is returned once and never stored."""
+    if scope not in ("open311", "agency"):
+        raise ValueError(f"unknown API key scope {scope!r}")
+    if scope == "agency" and not agency_id:
+        raise ValueError("an agency key needs its agency")
+    plain = "sk_" + secrets.token_urlsafe(32)
+    row = ApiKey(name=name, prefix=plain[:10], key_hash=_digest(plain), scope=scope, agency_id=agency_id,
+                 active=True, created_by=created_by)
+    session.add(row)
+    session.flush()
+    return row, plain
+
+
+def api_key_for(session: Session, plain: str | None, scope: str) -> ApiKey | None:
+    if not plain:
+        return None
+    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == _digest(plain.strip())))
+    if row is None or not row.active or row.scope != scope:
+        return None
+    row.last_used_at = utcnow()
+    return row
+
+
+# --- audit, notes, corrections ----------------------------------------------------------------------------
+
+def audit(session: Session, actor: str, action: str, target: str | None = None, details: dict | None = None,
+          address: str | None = None) -> AuditEntry:
+    entry = AuditEntry(actor=actor, action=action, target=target, address=address,
+                       details=json.dumps(details, ensure_ascii=False, default=str) if details else None)
+    session.add(entry)
+    return entry
+
+
+def audit_entries(session: Session, *, actor: str | None = None, action: str | None = None, page: int = 1,
+                  per_page: int = 50) -> list[AuditEntry]:
+    query = select(AuditEntry)
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    query = query.order_by(AuditEntry.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    return list(session.scalars(query))
+
+
+def add_note(session: Session, case_id: int, author: str, text: str, kind: str = "note") -> CaseNote:
+    note = CaseNote(case_id=case_id, author=author, text=text, kind=kind)
+    session.add(note)
+    session.flush()
+    return note
+
+
+def notes_of(session: Session, case_id: int) -> list[CaseNote]:
+    return list(session.scalars(select(CaseNote).where(CaseNote.case_id == case_id).order_by(CaseNote.id)))
+
+
+def add_correction(session: Session, *, case_id: int | None, text: str, old: str, new: str,
+                   who: str) -> CategoryCorrection:
+    row = CategoryCorrection(case_id=case_id, text=text, old_category=old, new_category=new, corrected_by=who)
+    session.add(row)
+    return row
+
+
+def corrections_csv(session: Session, since: datetime | None = None) -> str:
+    """Corrections as ``text,category`` rows, the format of ``siang nlp train --corrections FILE``."""
+    query = select(CategoryCorrection).order_by(CategoryCorrection.id)
+    if since is not None:
+        query = query.where(CategoryCorrection.created_at >= since)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["text", "category"])
+    for row in session.scalars(query):
+        writer.writerow([row.text, row.new_category])
+    return out.getvalue()
+
+
+# --- the editable catalogue -----------------------------------------------------------------------------
+
+def seed_catalogue(session: Session) -> tuple[int, int]:
+    """Insert the agencies and categories of ``bot/data`` that the database does not have yet.
+
+    Rows already there are left alone: administrators' edits (targets, names) win over the files."""
+    from bot.nlp.categories import categories as catalogue_categories
+    from bot.nlp.routing import agencies as catalogue_agencies
+
+    have_agencies = set(session.scalars(select(Agency.id)))
+    new_agencies = [Agency(id=a.id, name_th=a.name_th, name_en=a.name_en, level=a.level, hotline=a.hotline,
+                           active=True)
+                    for a in catalogue_agencies().values() if a.id not in have_agencies]
+    have_categories = set(session.scalars(select(Category.id)))
+    new_categories = [Category(id=c.id, label_th=c.label_th, label_en=c.label_en, target_days=c.target_days,
+                               urgent=c.urgent, active=True, position=i)
+                      for i, c in enumerate(catalogue_categories()) if c.id not in have_categories]
+    session.add_all(new_agencies + new_categories)
+    session.flush()
+    return len(new_agencies), len(new_categories)
+
+
+def agency_names(session: Session) -> dict[str, str]:
+    """Agency id -> Thai name, from the table, falling back to the catalogue files before seeding."""
+    names = dict(session.execute(select(Agency.id, Agency.name_th)).all())
+    if not names:
+        from bot.nlp.routing import agencies as catalogue_agencies
+
+        names = {a.id: a.name_th for a in catalogue_agencies().values()}
+    return names
+
+
+def category_table(session: Session) -> list[Category]:
+    """Categories with their targets, from the table, or transient rows from the catalogue before seeding."""
+    rows = list(session.scalars(select(Category).order_by(Category.position, Category.id)))
+    if rows:
+        return rows
+    from bot.nlp.categories import categories as catalogue_categories
+
+    return [Category(id=c.id, label_th=c.label_th, label_en=c.label_en, target_days=c.target_days,
+                     urgent=c.urgent, active=True, position=i) for i, c in enumerate(catalogue_categories())]

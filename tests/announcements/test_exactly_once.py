@@ -1,0 +1,80 @@
+"""Each subscriber gets an announcement exactly once through real worker kills, a Redis flush and LINE's
+errors: real ``siang worker`` processes (Redis mode) against PostgreSQL and the emulator."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from redis import Redis
+
+from bot import create_app, stop_background
+from bot.announcements import service
+from tests.announcements.conftest import add_subscribers, draft, line_id, received, wait_for_status
+from tests.conftest import make_settings
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+
+@pytest.fixture
+def services(pg_url, redis_url, emulator_server):
+    """The staff side: an app publishing to the queue the worker processes read."""
+    app = create_app(make_settings(pg_url, emulator_server.base_url, redis_url=redis_url, job_queue_name="siang"))
+    yield app.extensions["siang"]
+    stop_background(app)
+
+
+def subscribers(pg_url: str, count: int, salt: str) -> set[str]:
+    users = {line_id(n, salt): [("agriculture", "all")] for n in range(count)}
+    users.update({line_id(n, salt + "-other"): [("health", "all")] for n in range(count // 10)})  # never get it
+    add_subscribers(pg_url, users)
+    return {uid for uid, pairs in users.items() if pairs[0][0] == "agriculture"}
+
+
+def wait_for_delivered(services, announcement_id: int, at_least: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while service.progress(services, announcement_id).delivered < at_least:
+        assert time.monotonic() < deadline, f"fewer than {at_least} recipients reached in {timeout}s"
+        time.sleep(0.05)
+
+
+def test_a_worker_killed_and_redis_flushed_mid_run_still_deliver_exactly_once(line, pg_url, redis_url, workers,
+                                                                              services):
+    line.set_rate_limit("multicast", "10/s")
+    expected = subscribers(pg_url, 20_000, "kill")  # 40 multicasts at 10/s
+    group = workers(LINE_RATE_LIMITS="multicast=10/s")
+    doomed, _ = group.start(2)
+    news = service.create(services, draft("ข่าวเกษตรทดสอบ"), actor="staff@test")
+    service.publish(services, news, actor="staff@test")
+    wait_for_delivered(services, news, 2_500)
+    group.kill(doomed)  # SIGKILL: a fan-out or deliveries in flight, rows claimed, queue messages taken
+    Redis.from_url(redis_url).flushdb()  # every queued job and the rate limiter's state are gone
+    group.start(1)
+    figures = wait_for_status(services, news, "sent", timeout=150, check=group.assert_alive)
+
+    counts = received(line, "ข่าวเกษตรทดสอบ")
+    line.set_rate_limit("multicast", "200/s")
+    assert set(counts) == expected, "someone missing, or a non-subscriber reached"
+    assert max(counts.values()) == 1, f"{sum(n > 1 for n in counts.values())} recipients got it twice"
+    assert (figures.audience, figures.queued, figures.delivered, figures.failed) == (20_000, 20_000, 20_000, 0)
+    assert line.rejections().get("rate_limit", 0) == 0
+
+
+def test_injected_500s_and_429s_still_deliver_exactly_once(line, pg_url, redis_url, workers, services):
+    line.set_rate_limit("multicast", "20/s")
+    line.set_faults(fail_500=0.2, fail_429=0.1, seed=11)
+    expected = subscribers(pg_url, 10_000, "faults")  # 20 multicasts
+    group = workers(LINE_RATE_LIMITS="multicast=20/s")
+    group.start(2)
+    news = service.create(services, draft("ข่าวเกษตรทนทาน"), actor="staff@test")
+    service.publish(services, news, actor="staff@test")
+    figures = wait_for_status(services, news, "sent", timeout=150, check=group.assert_alive)
+
+    rejected = line.rejections()
+    line.clear_faults()
+    line.set_rate_limit("multicast", "200/s")
+    counts = received(line, "ข่าวเกษตรทนทาน")
+    assert set(counts) == expected and max(counts.values()) == 1
+    assert rejected.get("injected_500", 0) + rejected.get("injected_429", 0) > 0, rejected
+    assert rejected.get("rate_limit", 0) == 0, rejected
+    assert (figures.delivered, figures.failed) == (10_000, 0)

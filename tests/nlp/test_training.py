@@ -1,0 +1,42 @@
+"""Full rebuild and evaluation (slow: trains the baseline and two models on the shared data)."""
+
+import csv
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from bot.nlp.cli import nlp_group
+from bot.nlp.dataset import DEFAULT_DATA, split_of
+from bot.nlp.model import MODEL_DIR, LinearTextModel
+
+
+@pytest.mark.slow
+def test_train_is_reproducible_and_meets_the_bars(tmp_path):
+    out = tmp_path / "model"
+    result = CliRunner().invoke(nlp_group, ["train", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    built, shipped = LinearTextModel.load(out), LinearTextModel.load(MODEL_DIR)
+    assert built.classes == shipped.classes and built.threshold == pytest.approx(shipped.threshold, abs=1e-3)
+    ours, base = built.meta["test_metrics"], built.meta["baseline_test_metrics"]
+    assert ours["hit_rate"] >= base["hit_rate"] + 0.02
+    assert ours["top3"] >= 0.98
+
+
+@pytest.mark.slow
+def test_evaluate_shows_the_effect_of_staff_corrections(tmp_path):
+    with open(DEFAULT_DATA, encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if split_of(r["ticket_id"]) == "test"][:300]
+    file = tmp_path / "eval.csv"
+    with open(file, "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    corrections = tmp_path / "corrections.csv"
+    corrections.write_text("text,category\nน้ำประปาไม่ไหลทั้งซอย,ประปา\n", encoding="utf-8")
+    result = CliRunner().invoke(nlp_group, ["evaluate", str(file), "--corrections", str(corrections), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["rows_evaluated"] > 250
+    assert set(report["models"]) == {"baseline (word unigrams + LR)", "siang (shipped)",
+                                     "siang retrained, no corrections", "siang + 1 corrections"}
