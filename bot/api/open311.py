@@ -66,9 +66,11 @@ def errors(fmt: str, status: int, description: str) -> Response:
 
 # --- services ---------------------------------------------------------------------------------------------
 
-def _services() -> list[dict]:
-    with current_services().transaction() as db:
-        rows = [c for c in staff_store.category_table(db) if c.active]
+def _services(db=None) -> list[dict]:
+    if db is None:
+        with current_services().transaction() as db:
+            return _services(db)
+    rows = [c for c in staff_store.category_table(db) if c.active]
     return [{"service_code": c.id, "service_name": c.label_th, "description": c.label_en or c.label_th,
              "metadata": False, "type": "realtime", "keywords": c.label_en or "", "group": "complaint"}
             for c in rows]
@@ -186,7 +188,7 @@ def post_request(fmt: str):
         key = staff_store.api_key_for(db, form.get("api_key"), "open311")
         if key is None:
             return errors(fmt, 403, "Invalid api_key received")
-        services = {s["service_code"]: s for s in _services()}
+        services = {s["service_code"]: s for s in _services(db)}
         code = form.get("service_code")
         if code not in services:
             return errors(fmt, 404 if code else 400, "unknown or missing service_code")

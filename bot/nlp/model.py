@@ -37,6 +37,7 @@ class LinearTextModel:
     temperature: float
     threshold: float
     meta: dict
+    calibration: tuple[list[float], list[float]] = ((), ())  # isotonic map of top-1 probability -> P(hit)
 
     def vector(self, feats: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Sparse TF-IDF vector (indices, l2-normalised values) of a feature list."""
@@ -54,10 +55,25 @@ class LinearTextModel:
         return val @ self.coef[idx] + self.intercept
 
     def probabilities(self, scores: np.ndarray) -> np.ndarray:
-        """Calibrated probabilities: softmax of temperature-scaled scores (temperature fit on held-out)."""
+        """Calibrated probabilities: softmax of temperature-scaled scores, then the top one mapped through an
+        isotonic fit of "top answer acceptable" on held-out tickets (the rest rescaled to sum to one)."""
         z = scores * self.temperature
         z = np.exp(z - z.max())
-        return z / z.sum()
+        p = z / z.sum()
+        xs, ys = self.calibration
+        if len(xs) < 2:
+            return p
+        top = int(p.argmax())
+        p_top = float(p[top])
+        rest = 1.0 - p_top
+        if rest <= 1e-9:
+            return p
+        c = float(np.interp(p_top, xs, ys))
+        second = float(np.partition(p, -2)[-2]) if len(p) > 1 else 0.0
+        c = min(max(c, second / (rest + second)), 1.0)  # stay the most likely after rescaling the rest
+        out = p * ((1.0 - c) / rest)
+        out[top] = c
+        return out
 
     def predict_text(self, text: str) -> np.ndarray:
         """Calibrated probabilities for a raw text."""
@@ -70,7 +86,8 @@ class LinearTextModel:
         (directory / "vocab.json").write_text(json.dumps(words, ensure_ascii=False), "utf-8")
         np.savez_compressed(directory / "weights.npz", idf=self.idf.astype(np.float16),
                             coef=self.coef.astype(np.float16), intercept=self.intercept.astype(np.float32))
-        meta = dict(self.meta, classes=self.classes, temperature=self.temperature, threshold=self.threshold)
+        meta = dict(self.meta, classes=self.classes, temperature=self.temperature, threshold=self.threshold,
+                    calibration=[list(map(float, self.calibration[0])), list(map(float, self.calibration[1]))])
         (directory / "model.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
 
     @classmethod
@@ -80,8 +97,9 @@ class LinearTextModel:
         with np.load(directory / "weights.npz") as w:
             idf, coef, intercept = (w["idf"].astype(np.float32), w["coef"].astype(np.float32),
                                     w["intercept"].astype(np.float32))
+        cal = meta.get("calibration") or [[], []]
         return cls(meta["classes"], {f: i for i, f in enumerate(words)}, idf, coef, intercept,
-                   float(meta["temperature"]), float(meta["threshold"]), meta)
+                   float(meta["temperature"]), float(meta["threshold"]), meta, (cal[0], cal[1]))
 
 
 _lock = threading.Lock()

@@ -111,13 +111,25 @@ def train_model(train: list[Example], calib: list[Example], extra: list[Example]
     # Calibrate the model as it will be served (float16 weights), so the threshold matches serving.
     model.coef = model.coef.astype(np.float16).astype(np.float32)
     model.idf = model.idf.astype(np.float16).astype(np.float32)
-    scores = np.vstack([_scores(model, d) for d in docs_of([e.text for e in calib])])
-    model.temperature = fit_temperature(scores, classes, calib)
-    probs = np.vstack([model.probabilities(s) for s in scores])
-    top = probs.argmax(1)
-    hit = np.array([classes[k] in e.accepted for k, e in zip(top, calib)])
-    model.threshold = choose_threshold(probs.max(1), hit)
+    calibrate(model, calib)
     return model
+
+
+def calibrate(model: LinearTextModel, calib: list[Example]) -> None:
+    """Fit temperature, the isotonic top-1 map and the threshold on the calibration tickets."""
+    from sklearn.isotonic import IsotonicRegression
+
+    scores = np.vstack([_scores(model, d) for d in docs_of([e.text for e in calib])])
+    model.temperature = fit_temperature(scores, model.classes, calib)
+    model.calibration = ((), ())
+    probs = np.vstack([model.probabilities(s) for s in scores])
+    conf, hit = _conf_hit(probs, model.classes, calib)
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(conf, hit.astype(float))
+    xs, ys = iso.X_thresholds_, iso.y_thresholds_
+    keep = np.unique(np.linspace(0, len(xs) - 1, min(len(xs), 60)).astype(int))
+    model.calibration = ([float(x) for x in xs[keep]], [float(y) for y in ys[keep]])
+    probs = np.vstack([model.probabilities(s) for s in scores])
+    model.threshold = choose_threshold(*_conf_hit(probs, model.classes, calib))
 
 
 def _scores(model: LinearTextModel, doc: list[str]) -> np.ndarray:
