@@ -13,13 +13,13 @@ from linebot.v3.webhooks import Event
 from sqlalchemy.orm import Session
 
 from bot import messages as catalogue
+from bot.messages.batching import requests_for
 from bot.services import Services
 from storage import outbox
 from storage.models import Citizen, InboxEvent, utcnow
 
 # LINE honours a reply token for about a minute after the webhook; leave room for the request itself.
 REPLY_WINDOW = timedelta(seconds=50)
-MAX_MESSAGES_PER_REQUEST = 5
 
 
 @dataclass
@@ -52,11 +52,13 @@ class Context:
         self._replies.extend(messages)
 
     def push(self, to: str, *messages: dict) -> None:
-        for start in range(0, len(messages), MAX_MESSAGES_PER_REQUEST):
-            row = outbox.add_message(self.session, kind="push", recipient=to,
-                                     messages=list(messages[start:start + MAX_MESSAGES_PER_REQUEST]),
-                                     source_event_id=self.row.id)
-            self._after_commit.append(("deliver_outbox", row.id))
+        for request in requests_for(list(messages)):
+            self._push_request(to, request)
+
+    def _push_request(self, to: str, request: list[dict]) -> None:
+        row = outbox.add_message(self.session, kind="push", recipient=to, messages=request,
+                                 source_event_id=self.row.id)
+        self._after_commit.append(("deliver_outbox", row.id))
 
     def enqueue_after_commit(self, job: str, row_id: int) -> None:
         self._after_commit.append((job, row_id))
@@ -65,7 +67,8 @@ class Context:
         """Write buffered replies to the outbox; return the jobs to enqueue once the transaction commits."""
         token = getattr(self.event, "reply_token", None)
         if self._replies and self.chat_id:
-            first, rest = self._replies[:MAX_MESSAGES_PER_REQUEST], self._replies[MAX_MESSAGES_PER_REQUEST:]
+            # Long texts are split and requests hold five messages: the first goes with the reply token.
+            first, *rest = requests_for(self._replies)
             received = self.row.received_at or utcnow()
             if received.tzinfo is None:
                 received = received.replace(tzinfo=utcnow().tzinfo)
@@ -75,8 +78,8 @@ class Context:
                 source_event_id=self.row.id,
             )
             self._after_commit.append(("deliver_outbox", row.id))
-            if rest:
-                self.push(self.chat_id, *rest)
+            for request in rest:
+                self._push_request(self.chat_id, request)
         self._replies.clear()
         jobs, self._after_commit = self._after_commit, []
         return jobs

@@ -38,7 +38,9 @@ def sweep(services: Services) -> int:
         for row_id in ids:
             services.jobs.requeue(job, row_id)
     total = len(events) + len(messages) + len(contents)
-    total += __import__("bot.groups", fromlist=["run_due"]).run_due(services)  # group digests, broadcasts
+    from bot.groups import run_due  # daily digests and scheduled broadcasts of agencies' groups
+
+    total += run_due(services)
     # Announcements (bot.announcements): scheduled ones now due, fan-outs whose worker died, finished ones.
     total += sweep_announcements(services)
     if total:

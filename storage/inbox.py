@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, exists, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -96,28 +95,7 @@ def _insert_once(dialect: str):
 
 def claim(session: Session, event_id: int, lease_seconds: float) -> str | None:
     """Take the event unless an earlier event of the same chat is unfinished (a chat is handled in order)."""
-    now = utcnow()
-    token = str(uuid.uuid4())
-    result = session.connection().execute(_claim_statement(), {
-        "b_row_id": event_id, "b_now": now, "b_token": token, "b_expires": now + timedelta(seconds=lease_seconds)})
-    return token if result.rowcount == 1 else None
-
-
-@lru_cache(maxsize=1)
-def _claim_statement():
-    """Built once: this UPDATE runs for every event, and building ORM expressions costs more than running it."""
-    table = InboxEvent.__table__
-    earlier = table.alias("earlier")
-    in_order = ~exists().where(earlier.c.chat_id == table.c.chat_id, earlier.c.id < table.c.id,
-                               earlier.c.status.in_(("pending", "processing")))
-    free = or_(table.c.status == "pending",
-               and_(table.c.status == "processing", table.c.lease_expires_at < bindparam("b_now")))
-    return (
-        update(table)
-        .where(table.c.id == bindparam("b_row_id"), free, in_order)
-        .values(status="processing", lease_token=bindparam("b_token"), lease_expires_at=bindparam("b_expires"),
-                attempts=table.c.attempts + 1)
-    )
+    return leases.claim(session, InboxEvent, event_id, lease_seconds, order_by="chat_id")
 
 
 def next_in_chat(session: Session, chat_id: str | None, after_id: int) -> int | None:

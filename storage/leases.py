@@ -10,32 +10,55 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import utcnow
 
 
-def claim(session: Session, model, row_id: int, lease_seconds: float, free_status: str = "pending",
-          busy_status: str = "processing", extra_condition=None) -> str | None:
-    """Take row ``row_id`` for ``lease_seconds``; return the lease token, or None if someone else has it."""
+def claim(session: Session, model, row_id: int, lease_seconds: float, *, order_by: str,
+          free_status: str = "pending", busy_status: str = "processing", due_column: str | None = None,
+          unordered: str | None = None) -> str | None:
+    """Take row ``row_id`` for ``lease_seconds``; return the lease token, or None if it is not ours to take.
+
+    Rows sharing the value of ``order_by`` (a chat) are taken in id order: a row waits while an earlier one
+    of the same chat is unfinished. ``unordered`` names a value of that column exempt from ordering;
+    ``due_column`` holds the time before which the row must not be taken (retry backoff).
+    """
     now = utcnow()
     token = str(uuid.uuid4())
-    condition = or_(
-        model.status == free_status,
-        and_(model.status == busy_status, model.lease_expires_at < now),
-    )
-    if extra_condition is not None:
-        condition = and_(condition, extra_condition)
-    result = session.execute(
-        update(model)
-        .where(model.id == row_id, condition)
-        .values(status=busy_status, lease_token=token, lease_expires_at=now + timedelta(seconds=lease_seconds),
-                attempts=model.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
+    statement = _claim_statement(model.__table__, order_by, free_status, busy_status, due_column, unordered)
+    result = session.connection().execute(statement, {
+        "b_row_id": row_id, "b_now": now, "b_token": token, "b_expires": now + timedelta(seconds=lease_seconds)})
     return token if result.rowcount == 1 else None
+
+
+@lru_cache(maxsize=8)
+def _claim_statement(table, order_by: str, free_status: str, busy_status: str, due_column: str | None,
+                     unordered: str | None):
+    """Built once per kind of row: the claim runs for every event and delivery, and building SQLAlchemy
+    expressions (aliases especially) costs more than executing them."""
+    earlier = table.alias("earlier")
+    waits_for_earlier = [earlier.c[order_by] == table.c[order_by], earlier.c.id < table.c.id,
+                         earlier.c.status.in_((free_status, busy_status))]
+    if unordered is not None:
+        waits_for_earlier.append(table.c[order_by] != unordered)
+    conditions = [
+        table.c.id == bindparam("b_row_id"),
+        or_(table.c.status == free_status,
+            and_(table.c.status == busy_status, table.c.lease_expires_at < bindparam("b_now"))),
+        ~exists().where(*waits_for_earlier),
+    ]
+    if due_column is not None:
+        conditions.append(table.c[due_column] <= bindparam("b_now"))
+    return (
+        update(table)
+        .where(*conditions)
+        .values(status=busy_status, lease_token=bindparam("b_token"), lease_expires_at=bindparam("b_expires"),
+                attempts=table.c.attempts + 1)
+    )
 
 
 def finish(session: Session, model, row_id: int, token: str, **values) -> bool:

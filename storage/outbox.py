@@ -42,15 +42,8 @@ def add_message(session: Session, *, kind: str, recipient: str, messages: list[d
 
 def claim(session: Session, message_id: int, lease_seconds: float) -> str | None:
     """Take a due row, unless an older row to the same recipient is still unsent (per-chat order)."""
-    earlier = aliased(OutboxMessage)
-    in_order = ~exists().where(
-        earlier.recipient == OutboxMessage.recipient,
-        OutboxMessage.recipient != "*",
-        earlier.id < OutboxMessage.id,
-        earlier.status.in_(("pending", "sending")),
-    )
-    return leases.claim(session, OutboxMessage, message_id, lease_seconds, busy_status="sending",
-                        extra_condition=and_(OutboxMessage.next_attempt_at <= utcnow(), in_order))
+    return leases.claim(session, OutboxMessage, message_id, lease_seconds, order_by="recipient",
+                        busy_status="sending", due_column="next_attempt_at", unordered="*")
 
 
 def next_for_recipient(session: Session, recipient: str, after_id: int) -> int | None:

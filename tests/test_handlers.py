@@ -113,3 +113,29 @@ def test_health_reports_redis_in_production_mode(database_url, redis_url, emulat
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503 and response.get_json()["redis"].startswith("error")
     stop_background(broken)
+
+
+def test_long_answers_are_split_to_lines_limits_and_the_rest_is_pushed(app):
+    import json
+
+    from bot.context import Context
+    from bot.events import parse_event
+    from storage import inbox
+    from storage.models import OutboxMessage
+    from tests import events
+
+    services = app.extensions["siang"]
+    raw = events.text(events.user_id(), "ขอข้อมูลทั้งหมด")
+    with services.transaction() as session:
+        [event_id] = inbox.record_once(session, [inbox.describe(raw)])
+    with services.transaction() as session:
+        row = inbox.get(session, event_id)
+        ctx = Context(services, session, row, parse_event(raw))
+        ctx.reply({"type": "text", "text": "ก" * 12_000}, *({"type": "text", "text": f"ข้อ {n}"} for n in range(4)))
+        ctx.flush()
+    with services.transaction() as session:
+        rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        sent = [(r.kind, [m["text"] for m in json.loads(r.messages)]) for r in rows]
+    assert [kind for kind, _ in sent] == ["reply", "push"]
+    assert [len(t) for t in sent[0][1]] == [5000, 5000, 2000, "ข้อ 0".__len__(), "ข้อ 1".__len__()]
+    assert sent[1][1] == ["ข้อ 2", "ข้อ 3"]

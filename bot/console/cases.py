@@ -140,7 +140,10 @@ def _act(ticket: str, action) -> Response:
             db.rollback()
             flash(f"ทำรายการไม่ได้: {error}", "error")
             return redirect(url_for("console_cases.case_page", ticket=ticket))
+        still_visible = access.may_see_case(g.staff, case)
     flash(message, "ok")
+    if not still_visible:  # forwarded out of the user's agency: the case is no longer theirs to open
+        return redirect(url_for("console_cases.queue"))
     return redirect(url_for("console_cases.case_page", ticket=ticket))
 
 

@@ -10,7 +10,6 @@ version, and the file stays small (float16 weights). Inference re-implements sci
 from __future__ import annotations
 
 import json
-import math
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -41,12 +40,13 @@ class LinearTextModel:
 
     def vector(self, feats: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Sparse TF-IDF vector (indices, l2-normalised values) of a feature list."""
-        counts = Counter(self.vocab[f] for f in feats if f in self.vocab)
-        if not counts:
+        vocab = self.vocab
+        pairs = [(vocab[f], c) for f, c in Counter(feats).items() if f in vocab]  # Counter runs in C
+        if not pairs:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        idx = np.fromiter(counts.keys(), np.int64, len(counts))
-        tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), np.float32, len(counts))
-        val = tf * self.idf[idx]
+        arr = np.array(pairs, dtype=np.int64)
+        idx = arr[:, 0]
+        val = (1.0 + np.log(arr[:, 1].astype(np.float32))) * self.idf[idx]
         return idx, val / np.linalg.norm(val)
 
     def scores(self, normalized: str, tokens: list[str]) -> np.ndarray:

@@ -36,14 +36,14 @@ def test_figures_count_received_resolved_open_and_overdue_and_time_to_resolve(se
     now = utcnow()
     with services.transaction() as db:
         f = figures.compute(db, now - timedelta(days=30), now + timedelta(seconds=1), {"ถนน": 3.0})
-    assert (f.totals.received, f.totals.resolved, f.totals.open, f.totals.overdue) == (5, 3, 3, 2)
+        proposals = figures.propose_targets(db, now - timedelta(days=30), now, min_cases=3)
+        assert (f.totals.received, f.totals.resolved, f.totals.open, f.totals.overdue) == (5, 3, 3, 2)
     [road] = [t for t in f.resolve_times if t["category"] == "ถนน"]
     assert road["count"] == 3 and abs(road["median"] - 4) < 0.01 and abs(road["p90"] - 5.6) < 0.01 and road["late"]
     assert [r.key for r in f.agencies_by_overdue] == ["bma", "mea"]  # 1/1 overdue before 1/2
     assert f.ratings["total"] == 3 and abs(f.ratings["average"] - 11 / 3) < 0.01
     assert sum(d["received"] for d in f.trend) == 5 and sum(d["resolved"] for d in f.trend) == 3
     assert sum(c["n"] for c in f.map_cells) == 3
-    proposals = figures.propose_targets(db, now - timedelta(days=30), now, min_cases=3)
     assert proposals["ถนน"]["proposed"] == 6  # 80% of road cases were resolved within 5.2 days
 
 

@@ -112,7 +112,8 @@ class Groups:
     def _answers(self, gid: str, cursor: int, event_id: str, expect: int | None) -> list[dict]:
         def handled():
             with self.session() as session:
-                return session.scalar(select(InboxEvent.status).where(InboxEvent.webhook_event_id == event_id)) == "done"
+                status = session.scalar(select(InboxEvent.status).where(InboxEvent.webhook_event_id == event_id))
+                return status == "done"
 
         if expect is None:
             wait_until(handled, what="event handled")

@@ -113,6 +113,7 @@ def test_a_broadcast_to_300_groups_is_delivered_exactly_once_with_a_worker_kille
     doomed, _ = group.start(2)
     wait_until(lambda: status_counts(pg_url).get("sent", 0) >= 40, timeout=90, what="40 sent")
     group.kill(doomed)
+    assert status_counts(pg_url).get("sent", 0) < 300, "the kill must land mid-run"
     counts = wait_until_sent(pg_url, 300, timeout=150, check=group.assert_alive)
     assert counts == {"sent": 300}
 

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import os
 
 import pytest
 from click.testing import CliRunner
@@ -10,8 +11,14 @@ from bot.nlp.cli import nlp_group
 from bot.nlp.dataset import DEFAULT_DATA, split_of
 from bot.nlp.model import MODEL_DIR, LinearTextModel
 
+# Each test trains on the full data (minutes per model): run with SIANG_NLP_SLOW=1 (and -m slow).
+slow = [pytest.mark.slow, pytest.mark.timeout(3600),
+        pytest.mark.skipif(os.environ.get("SIANG_NLP_SLOW") != "1", reason="set SIANG_NLP_SLOW=1 to train")]
 
-@pytest.mark.slow
+
+@slow[0]
+@slow[1]
+@slow[2]
 def test_train_is_reproducible_and_meets_the_bars(tmp_path):
     out = tmp_path / "model"
     result = CliRunner().invoke(nlp_group, ["train", "--out", str(out)])
@@ -23,7 +30,9 @@ def test_train_is_reproducible_and_meets_the_bars(tmp_path):
     assert ours["top3"] >= 0.98
 
 
-@pytest.mark.slow
+@slow[0]
+@slow[1]
+@slow[2]
 def test_evaluate_shows_the_effect_of_staff_corrections(tmp_path):
     with open(DEFAULT_DATA, encoding="utf-8") as f:
         rows = [r for r in csv.DictReader(f) if split_of(r["ticket_id"]) == "test"][:300]
