@@ -39,12 +39,12 @@ SELECT 'DR-' || lpad(g::text, 10, '0'),
             ELSE 'resolved' END,
        'category-' || (g % 30), 'agency-' || (g % 200), 'generated case ' || g, 'province-' || (g % 77),
        6 + (g % 1400) / 100.0, 97.5 + (g % 800) / 100.0, false, g % 20 = 0, 'line',
-       now() - make_interval(secs => (g % 63072000)), now(), now() - make_interval(secs => (g % 63072000))
+       now() - make_interval(secs => (g * 63) % 63072000), now(), now() - make_interval(secs => (g * 63) % 63072000)
            + make_interval(days => 15),
-       CASE WHEN g % 100 >= 15 THEN now() - make_interval(secs => (g % 63072000))
+       CASE WHEN g % 100 >= 15 THEN now() - make_interval(secs => (g * 63) % 63072000)
             + make_interval(secs => (g * 7919) % (40 * 86400)) END,
        NULL, CASE WHEN g % 3 = 0 THEN 1 + g % 5 END
-FROM generate_series(1, :n) AS g
+FROM generate_series(1::bigint, :n) AS g
 """
 
 

@@ -100,6 +100,8 @@ def _deliver_one(services: Services, message_id: int) -> int | None:
     with services.transaction() as session:
         if outcome.state == "sent":
             outbox.mark_sent(session, message_id, token, outcome.via or row.kind, outcome.request_id)
+            log.info("delivered", extra={"outbox_id": message_id, "line_request_id": outcome.request_id,
+                                         "status": outcome.via})
         elif outcome.state == "failed":
             outbox.mark_failed(session, message_id, token, outcome.error or "failed",
                                status=outcome.status, details=outcome.details)
