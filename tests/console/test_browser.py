@@ -86,7 +86,6 @@ def test_a_case_is_worked_end_to_end_and_the_citizen_hears_each_step(bot, line, 
     page.evaluate("document.fonts.ready")
     assert page.evaluate("document.fonts.check('16px \"Noto Sans Thai\"', 'แดชบอร์ด')")
     assert "แดชบอร์ดผู้บริหาร" in page.inner_text("h1") and "ไฟฟ้า" in page.inner_text("#by-category")
-    shots = Path(__file__).parent / "screenshots"
-    shots.mkdir(exist_ok=True)
+    shots = Path(tmp_path)
     page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
     assert (shots / "dashboard.png").stat().st_size > 20_000
