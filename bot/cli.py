@@ -60,7 +60,7 @@ def db() -> None:
 
 
 @db.command(help="Apply every migration not yet applied.")
-@click.option("--revision", default="heads")
+@click.option("--revision", default="head")
 def upgrade(revision: str) -> None:
     from bot.config import Settings
     from storage.migrate import upgrade as run_upgrade
