@@ -81,14 +81,6 @@ class RateLimiter(Protocol):
         (nothing reserved) when that wait would exceed ``max_wait``."""
 
 
-def wait_for_slot(limiter: RateLimiter, endpoint: str, max_wait: float) -> float | None:
-    """Reserve a slot and sleep until it; None when the endpoint is busier than ``max_wait`` allows."""
-    delay = limiter.reserve(endpoint, max_wait)
-    if delay:
-        time.sleep(delay)
-    return delay
-
-
 class LocalRateLimiter:
     """Embedded mode: one process, so the buckets live here."""
 

@@ -211,16 +211,6 @@ def _save(ctx: Context, document: dict[str, Any]) -> None:
         store.save(ctx.session, ctx.user_id, document, DRAFT_KEEP_SECONDS)
 
 
-def active_flow(ctx: Context) -> str | None:
-    active = _load(ctx)["active"]
-    return active["flow"] if active else None
-
-
-def forget(ctx: Context) -> None:
-    """Drop every draft of this citizen (used by "delete my data")."""
-    store_for(ctx.services).delete(ctx.session, ctx.user_id)
-
-
 # --- entry points -------------------------------------------------------------------------------------
 
 def start(ctx: Context, name: str, draft: dict[str, Any] | None = None, resume_offer: bool = True) -> None:

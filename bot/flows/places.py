@@ -93,10 +93,6 @@ def districts() -> dict[str, frozenset[str]]:
     return {name: frozenset(provs) for name, provs in found.items()}
 
 
-def districts_of(province: str) -> list[str]:
-    return sorted({p.district for p in _places() if p.province == province})
-
-
 def resolve_text(text: str, province_hint: str | None = None) -> Place | None:
     """A typed place ("อ.เมือง จ.เชียงใหม่", "เขตบางรัก", "ขอนแก่น") -> province and, if named, district."""
     cleaned = PREFIXES.sub(" ", text.strip())
@@ -131,10 +127,6 @@ def resolve_location(latitude: float, longitude: float) -> Place | None:
         if km < best_km:
             best, best_km = point, km
     return best.place if best is not None and best_km <= MAX_DISTANCE_KM else None
-
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    return _haversine_km(lat1, lon1, lat2, lon2)
 
 
 def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

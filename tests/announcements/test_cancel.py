@@ -7,7 +7,7 @@ import time
 import pytest
 
 from bot.announcements import fanout, service
-from tests.announcements.conftest import add_subscribers, draft, line_id, received, wait_for_status
+from tests.announcements.conftest import add_subscribers, draft, line_id, received
 from tests.conftest import make_settings
 
 

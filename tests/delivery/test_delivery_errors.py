@@ -50,7 +50,7 @@ def test_a_permanent_400_is_stored_with_lines_details_and_not_retried(bot, line)
 
 
 def test_the_monthly_limit_pauses_sending_alerts_staff_and_resumes(database_url, emulator_server, line, caplog):
-    from bot import create_app, start_background
+    from bot import create_app
     from tests.conftest import BotServer, make_settings
 
     server = BotServer(create_app(make_settings(database_url, emulator_server.base_url,
