@@ -10,7 +10,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from storage import leases
-from storage.models import OutboxMessage, utcnow
+from storage.models import DeliveryAlert, OutboxMessage, utcnow
 
 
 def add_message(session: Session, *, kind: str, recipient: str, messages: list[dict],
@@ -81,6 +81,12 @@ def failures(session: Session, limit: int = 100, since: datetime | None = None) 
     if since is not None:
         query = query.where(OutboxMessage.failed_at >= since)
     return list(session.scalars(query.order_by(OutboxMessage.id.desc()).limit(limit)))
+
+
+def open_alerts(session: Session) -> list[DeliveryAlert]:
+    """Delivery problems staff must act on (e.g. LINE's monthly message limit), newest first."""
+    return list(session.scalars(select(DeliveryAlert).where(DeliveryAlert.resolved_at.is_(None))
+                                .order_by(DeliveryAlert.id.desc())))
 
 
 def error_details(row: OutboxMessage) -> dict:

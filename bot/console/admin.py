@@ -1,5 +1,5 @@
 """Administrators' pages: staff accounts, agencies, categories and their targets, opinion topics, API keys,
-and the audit log."""
+the audit log, and delivery problems."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bot.console.access import ROLE_LABELS
 from bot.console.auth import actor, audit, role_required
 from bot.console.templating import BANGKOK
 from bot.services import current_services
+from storage import outbox
 from storage import staff as staff_store
 from storage.models import Agency, ApiKey, Category, OpinionTopic, StaffUser
 
@@ -201,3 +202,13 @@ def audit_log():
         entries = staff_store.audit_entries(db, actor=request.args.get("actor") or None,
                                             action=request.args.get("action") or None, page=page)
     return render_template("console/admin_audit.html", entries=entries, page=page)
+
+
+@blueprint.get("/admin/deliveries")
+@admin_only
+def deliveries():
+    """What LINE refused for good (with its own error details) and open alerts such as the monthly limit."""
+    with current_services().transaction() as db:
+        alerts = outbox.open_alerts(db)
+        failed = [(row, outbox.error_details(row)) for row in outbox.failures(db, limit=100)]
+    return render_template("console/admin_deliveries.html", alerts=alerts, failed=failed)

@@ -74,3 +74,28 @@ def test_volunteers_export_as_csv_with_filters(console, services):
     body = client.get("/console/volunteers.csv?province=เชียงใหม่").get_data(as_text=True)
     rows = list(csv.DictReader(io.StringIO(body.lstrip("\ufeff"))))
     assert [r["name"] for r in rows] == ["อาสา0"]
+
+
+def test_administrators_see_what_line_refused_and_open_delivery_alerts(console, services):
+    import json
+
+    from storage import outbox
+    from storage.models import DeliveryAlert, utcnow
+
+    with services.transaction() as db:
+        row = outbox.add_message(db, kind="push", recipient="U" + "1" * 32, messages=[{"type": "text", "text": "x"}])
+        row.status, row.error_status, row.failed_at = "failed", 400, utcnow()
+        row.error_details = json.dumps({"message": "The request body has 1 error(s)",
+                                        "details": [{"message": "Length must be between 0 and 5000",
+                                                     "property": "messages[0].text"}]})
+        db.add(DeliveryAlert(kind="monthly_limit", message="You have reached your monthly limit."))
+    make_staff(services, "admin", "administrator")
+    make_staff(services, "exec", "executive")
+    reader = console.test_client()
+    login(reader, "exec")
+    assert reader.get("/console/admin/deliveries").status_code == 403
+    admin = console.test_client()
+    login(admin, "admin")
+    page = admin.get("/console/admin/deliveries").get_data(as_text=True)
+    assert "messages[0].text" in page and "Length must be between 0 and 5000" in page
+    assert "You have reached your monthly limit." in page
