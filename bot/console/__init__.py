@@ -18,7 +18,7 @@ CONSOLE_PREFIX = "/console"
 
 def register(app: Flask) -> None:
     from bot.api import register as register_api
-    from bot.console import admin, auth, cases, community, dashboard
+    from bot.console import admin, auth, cases, community, dashboard, groups
     from bot.console.templating import install_template_helpers
 
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
@@ -35,7 +35,7 @@ def register(app: Flask) -> None:
         if request.path.startswith(CONSOLE_PREFIX) and request.method not in ("GET", "HEAD", "OPTIONS"):
             csrf.protect()
 
-    for module in (auth, cases, dashboard, admin, community):
+    for module in (auth, cases, dashboard, admin, community, groups):
         app.register_blueprint(module.blueprint, url_prefix=CONSOLE_PREFIX)
     install_template_helpers(app)
 

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Float, cast, func, literal_column, select
+from sqlalchemy import ColumnElement, Date, Float, cast, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from bot.casework.states import STATES
@@ -60,26 +60,84 @@ def _days(db: Session, later, earlier):
 
 
 def _local_day(db: Session, column):
+    """The Bangkok calendar day of ``column``: a ``date`` on PostgreSQL (cheaper to group by than ``to_char``),
+    a ``YYYY-MM-DD`` string on SQLite; ``_day_text`` makes both a string."""
     if _is_pg(db):
-        return func.to_char(func.timezone("Asia/Bangkok", column), "YYYY-MM-DD")
+        return cast(func.timezone("Asia/Bangkok", column), Date)
     return func.date(column, "+7 hours")
 
 
-def by_dimension(db: Session, name: str, start: datetime, end: datetime, now: datetime) -> list[Row]:
-    column = DIMENSIONS[name]
-    rows: dict[str | None, Row] = {}
-    received = select(column, func.count()).where(Case.created_at >= start, Case.created_at < end).group_by(column)
-    for key, count in db.execute(received):
-        rows.setdefault(key, Row(key)).received = count
-    resolved = select(column, func.count()).where(Case.resolved_at >= start, Case.resolved_at < end).group_by(column)
-    for key, count in db.execute(resolved):
-        rows.setdefault(key, Row(key)).resolved = count
-    open_work = (select(column, func.count(), func.count().filter(Case.target_due_at < now))
-                 .where(Case.status.in_(OPEN_STATES)).group_by(column))
-    for key, count, overdue in db.execute(open_work):
-        row = rows.setdefault(key, Row(key))
-        row.open, row.overdue = count, overdue
-    return sorted(rows.values(), key=lambda r: (-r.received, -r.open, str(r.key)))
+def _day_text(day) -> str:
+    return day if isinstance(day, str) else day.isoformat()
+
+
+def grouped(db: Session, columns: dict[str, ColumnElement], where, sets: dict[str, tuple[str, ...]],
+            measures=lambda rows: [func.count()]) -> dict[str, list[tuple]]:
+    """Aggregates of the rows matching ``where``, grouped by each named set of ``columns``, in ONE pass.
+
+    Returns ``{set name: [(key tuple, *measures), ...]}``. On PostgreSQL this is a single ``GROUPING SETS``
+    query (one scan, one hash table per set; ``GROUPING()`` tells the sets apart, so a real NULL key is not
+    confused with a rolled-up column). SQLite has no ``GROUPING SETS``: one ``GROUP BY`` per set over the same
+    rows (the embedded mode's small data).
+    """
+    rows = select(*(expr.label(name) for name, expr in columns.items())).where(*where).subquery("r")
+    out: dict[str, list[tuple]] = {name: [] for name in sets}
+    if _is_pg(db):
+        names = [name for name in columns if any(name in s for s in sets.values())]
+        masks = {sum(1 << (len(names) - 1 - i) for i, n in enumerate(names) if n not in s): set_name
+                 for set_name, s in sets.items()}
+        query = (select(func.grouping(*(rows.c[n] for n in names)), *(rows.c[n] for n in names), *measures(rows))
+                 .group_by(func.grouping_sets(*(tuple_(*(rows.c[n] for n in s)) for s in sets.values()))))
+        for mask, *values in db.execute(query):
+            set_name = masks[mask]
+            keys = dict(zip(names, values))
+            out[set_name].append((tuple(keys[n] for n in sets[set_name]), *values[len(names):]))
+        return out
+    for set_name, s in sets.items():
+        keys = [rows.c[n] for n in s]
+        for values in db.execute(select(*keys, *measures(rows)).group_by(*keys)):
+            out[set_name].append((tuple(values[:len(s)]), *values[len(s):]))
+    return out
+
+
+def received(db: Session, start: datetime, end: datetime) -> dict[str, list[tuple]]:
+    """Cases filed in the period (range on ``ix_cases_created_at``), counted by category, agency, province and
+    Bangkok day, in one pass."""
+    columns = {**DIMENSIONS, "day": _local_day(db, Case.created_at)}
+    return grouped(db, columns, (Case.created_at >= start, Case.created_at < end), {n: (n,) for n in columns})
+
+
+def resolved(db: Session, start: datetime, end: datetime) -> dict[str, list[tuple]]:
+    """Cases resolved in the period (range on ``ix_cases_resolved_at``), counted by category, agency, province,
+    Bangkok day and rating, in one pass."""
+    columns = {**DIMENSIONS, "day": _local_day(db, Case.resolved_at), "rating": Case.rating}
+    return grouped(db, columns, (Case.resolved_at >= start, Case.resolved_at < end), {n: (n,) for n in columns})
+
+
+def open_work(db: Session, now: datetime) -> dict[str, list[tuple]]:
+    """Open cases (``status IN (...)`` on ``ix_cases_status_due``) and how many are past their target, by
+    category, agency, province and map cell of 0.1 degree (about 11 km), in one pass."""
+    columns = {**DIMENSIONS, "lat": func.round(Case.latitude * 10) / 10, "lon": func.round(Case.longitude * 10) / 10,
+               "overdue": Case.target_due_at < now}
+    sets = {"category": ("category",), "agency": ("agency",), "province": ("province",), "map": ("lat", "lon")}
+    return grouped(db, columns, (Case.status.in_(OPEN_STATES),), sets,
+                   lambda rows: [func.count(), func.count().filter(rows.c.overdue)])
+
+
+def by_dimensions(received_rows: dict, resolved_rows: dict, open_rows: dict) -> dict[str, list[Row]]:
+    """Received / resolved / open / overdue per category, agency and province, from the three passes."""
+    by: dict[str, list[Row]] = {}
+    for name in DIMENSIONS:
+        rows: dict[str | None, Row] = {}
+        for (key,), count in received_rows[name]:
+            rows.setdefault(key, Row(key)).received = count
+        for (key,), count in resolved_rows[name]:
+            rows.setdefault(key, Row(key)).resolved = count
+        for (key,), count, overdue in open_rows[name]:
+            row = rows.setdefault(key, Row(key))
+            row.open, row.overdue = count, overdue
+        by[name] = sorted(rows.values(), key=lambda r: (-r.received, -r.open, str(r.key)))
+    return by
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -95,7 +153,8 @@ def _percentile(values: list[float], q: float) -> float:
 def resolution_percentiles(db: Session, start: datetime, end: datetime,
                            quantiles: tuple[float, ...] = (0.5, 0.9)) -> dict[str, dict]:
     """Per category: count and the given quantiles of days from filing to resolution, for cases resolved in
-    the period."""
+    the period. (A query of its own: an ordered-set aggregate would force sorted, not hashed, grouping
+    sets in the ``resolved`` pass.)"""
     days = _days(db, Case.resolved_at, Case.created_at)
     where = (Case.resolved_at >= start, Case.resolved_at < end)
     out: dict[str, dict] = {}
@@ -113,44 +172,37 @@ def resolution_percentiles(db: Session, start: datetime, end: datetime,
     return out
 
 
-def ratings(db: Session, start: datetime, end: datetime) -> dict:
-    query = (select(Case.rating, func.count()).where(Case.resolved_at >= start, Case.resolved_at < end,
-                                                     Case.rating.is_not(None)).group_by(Case.rating))
-    counts = {int(stars): n for stars, n in db.execute(query)}
+def ratings(resolved_rows: dict) -> dict:
+    counts = {int(stars): n for (stars,), n in resolved_rows["rating"] if stars is not None}
     total = sum(counts.values())
     average = sum(s * n for s, n in counts.items()) / total if total else None
     return {"counts": {s: counts.get(s, 0) for s in range(1, 6)}, "total": total, "average": average}
 
 
-def trend(db: Session, start: datetime, end: datetime) -> list[dict]:
-    day_created = _local_day(db, Case.created_at)
-    day_resolved = _local_day(db, Case.resolved_at)
+def trend(received_rows: dict, resolved_rows: dict) -> list[dict]:
     days: dict[str, dict] = {}
-    for day, n in db.execute(select(day_created, func.count()).where(Case.created_at >= start, Case.created_at < end)
-                             .group_by(day_created)):
-        days.setdefault(day, {"day": day, "received": 0, "resolved": 0})["received"] = n
-    for day, n in db.execute(select(day_resolved, func.count())
-                             .where(Case.resolved_at >= start, Case.resolved_at < end).group_by(day_resolved)):
-        days.setdefault(day, {"day": day, "received": 0, "resolved": 0})["resolved"] = n
+    for kind, source in (("received", received_rows), ("resolved", resolved_rows)):
+        for (day,), n in source["day"]:
+            if day is not None:
+                day = _day_text(day)
+                days.setdefault(day, {"day": day, "received": 0, "resolved": 0})[kind] = n
     return [days[d] for d in sorted(days)]
 
 
-def map_cells(db: Session, now: datetime, limit: int = 3000) -> list[dict]:
-    """Open cases with coordinates, counted per cell of 0.1 degree (about 11 km)."""
-    lat = func.round(Case.latitude * 10) / 10
-    lon = func.round(Case.longitude * 10) / 10
-    query = (select(lat.label("lat"), lon.label("lon"), func.count().label("n"),
-                    func.count().filter(Case.target_due_at < now).label("overdue"))
-             .where(Case.status.in_(OPEN_STATES), Case.latitude.is_not(None), Case.longitude.is_not(None))
-             .group_by(literal_column("lat"), literal_column("lon"))
-             .order_by(literal_column("n").desc()).limit(limit))
-    return [{"lat": float(a), "lon": float(o), "n": n, "overdue": d} for a, o, n, d in db.execute(query)]
+def map_cells(open_rows: dict, limit: int = 3000) -> list[dict]:
+    """Open cases with coordinates, counted per cell of 0.1 degree, the busiest ``limit`` cells."""
+    cells = [{"lat": float(lat), "lon": float(lon), "n": n, "overdue": overdue}
+             for (lat, lon), n, overdue in open_rows["map"] if lat is not None and lon is not None]
+    return sorted(cells, key=lambda c: -c["n"])[:limit]
 
 
 def compute(db: Session, start: datetime, end: datetime, targets: dict[str, float],
             now: datetime | None = None) -> Figures:
+    """The whole dashboard in four queries: received, resolved, open work (each one grouped pass over its
+    rows) and the time-to-resolve percentiles."""
     now = now or utcnow()
-    by = {name: by_dimension(db, name, start, end, now) for name in DIMENSIONS}
+    received_rows, resolved_rows, open_rows = received(db, start, end), resolved(db, start, end), open_work(db, now)
+    by = by_dimensions(received_rows, resolved_rows, open_rows)
     totals = Row("all")
     for row in by["category"]:
         totals.received += row.received
@@ -162,8 +214,8 @@ def compute(db: Session, start: datetime, end: datetime, targets: dict[str, floa
                       "target": targets.get(category), "late": targets.get(category) is not None
                       and t[0.5] > targets[category]} for category, t in sorted(times.items())]
     ranked = sorted((r for r in by["agency"] if r.open), key=lambda r: (-r.overdue_share, -r.overdue, str(r.key)))
-    return Figures(start, end, totals, by, resolve_times, ranked[:20], ratings(db, start, end), trend(db, start, end),
-                   map_cells(db, now))
+    return Figures(start, end, totals, by, resolve_times, ranked[:20], ratings(resolved_rows),
+                   trend(received_rows, resolved_rows), map_cells(open_rows))
 
 
 def propose_targets(db: Session, start: datetime, end: datetime, quantile: float = 0.8,

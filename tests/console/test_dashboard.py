@@ -55,3 +55,31 @@ def test_the_dashboard_page_shows_thai_labels_to_executives(console, services):
     page = client.get("/console/dashboard?period=90").get_data(as_text=True)
     assert "แดชบอร์ดผู้บริหาร" in page and "<svg" in page and "กรุงเทพมหานคร" in page
     assert "0812345678" not in page
+
+
+def test_one_pass_per_row_set_keeps_real_null_keys_apart_from_rolled_up_columns(services):
+    """The grouped passes (GROUPING SETS on PostgreSQL, one GROUP BY per set on SQLite) give every dimension
+    the same totals, count a case without province/agency under the key None, and leave cases without
+    coordinates off the map."""
+    _shape(services, make_case(services, agency_id="bma"), age_days=5, resolved_after=1, rating=5)
+    _shape(services, make_case(services, agency_id="bma", province=None), age_days=2, due_in_days=-1)
+    ticket = make_case(services, agency_id="mea", category="ไฟฟ้า", province=None)
+    _shape(services, ticket, age_days=1, due_in_days=3)
+    with services.transaction() as db:
+        case = db.scalar(select(Case).where(Case.ticket == ticket))
+        case.agency_id, case.latitude, case.longitude = None, None, None
+    now = utcnow()
+    with services.transaction() as db:
+        f = figures.compute(db, now - timedelta(days=30), now + timedelta(seconds=1), {})
+    assert (f.totals.received, f.totals.resolved, f.totals.open, f.totals.overdue) == (3, 1, 2, 1)
+    for name in ("category", "agency", "province"):
+        rows = f.by[name]
+        assert sum(r.received for r in rows) == 3 and sum(r.resolved for r in rows) == 1
+        assert sum(r.open for r in rows) == 2 and sum(r.overdue for r in rows) == 1
+    provinces = {r.key: (r.received, r.open, r.overdue) for r in f.by["province"]}
+    assert provinces == {"กรุงเทพมหานคร": (1, 0, 0), None: (2, 2, 1)}
+    agencies = {r.key: (r.received, r.resolved, r.open) for r in f.by["agency"]}
+    assert agencies == {"bma": (2, 1, 1), None: (1, 0, 1)}
+    assert f.map_cells == [{"lat": 13.8, "lon": 100.5, "n": 1, "overdue": 1}]
+    assert f.ratings["counts"][5] == 1 and f.ratings["total"] == 1
+    assert all(len(d["day"]) == 10 for d in f.trend) and sum(d["received"] for d in f.trend) == 3
