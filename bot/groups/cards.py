@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
+from flask import current_app, has_app_context
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -70,6 +71,9 @@ def case_card(session: Session, case: Case, last_actor: str | None = None) -> di
     map_url = _map_url(case)
     if map_url:
         buttons.append(_button({"type": "uri", "label": text("grp_btn_map", LANG), "uri": map_url}, "link"))
+    details_url = _console_url(case)
+    if details_url:
+        buttons.append(_button({"type": "uri", "label": text("grp_btn_details", LANG), "uri": details_url}, "link"))
     for do, to_status, label_key, style in BUTTONS:
         if can_move(case.status, to_status):
             label = text(label_key, LANG)
@@ -107,6 +111,13 @@ def in_scope(link: GroupLink, case: Case) -> bool:
     """Whether this group's staff may act on the case: it is their agency's, or in their provinces."""
     province = resolve_province(case.province)
     return case.agency_id == link.agency_id or (province is not None and province in store.provinces_of(link))
+
+
+def _console_url(case: Case) -> str | None:
+    """The case page of the staff console: photos and details for staff who sign in (LINE cannot show our
+    stored photos to a group without a public URL, and they must not be public)."""
+    base = current_app.extensions["siang"].settings.console_base_url if has_app_context() else ""
+    return f"{base.rstrip('/')}/console/cases/{quote(case.ticket)}" if base else None
 
 
 def _map_url(case: Case) -> str | None:

@@ -100,3 +100,18 @@ def test_forwarding_moves_the_case_to_the_chosen_agency_and_its_group(groups):
     assert any("ส่งต่อเรื่อง" in m.get("text", "") for m in answers)
     assert groups.case(case_id).status == "forwarded" and groups.case(case_id).agency_id == OTHER_AGENCY
     assert wait_until(lambda: groups.cards(other_gid) or None)
+
+
+def test_a_card_links_to_the_case_page_of_the_console_when_its_address_is_configured(database_url, emulator_server):
+    from bot import create_app
+    from bot.casework import CaseDraft, file_case
+    from bot.groups.cards import case_card
+    from tests.conftest import make_settings
+
+    app = create_app(make_settings(database_url, emulator_server.base_url,
+                                   console_base_url="https://siang.example.go.th/"))
+    with app.app_context(), app.extensions["siang"].transaction() as session:
+        case = file_case(session, CaseDraft(description="ไฟถนนดับ", category="แสงสว่าง"), None)
+        details = buttons(case_card(session, case))["รูปและรายละเอียด"]
+    assert details == {"type": "uri", "label": "รูปและรายละเอียด",
+                       "uri": f"https://siang.example.go.th/console/cases/{case.ticket}"}
