@@ -139,19 +139,22 @@ class RedisQueue:
     def requeue(self, job: str, row_id: int) -> None:
         """Sweeper path: queue the row again unless its job is still waiting in the queue.
 
-        A job left "started" by a killed worker is not trusted (its lease has expired, which is why the
-        sweeper is here), so a fresh job is queued under a new id; a short Redis guard keeps several
-        sweepers from queueing the same row many times over.
+        A job left "started" (or taken but not yet started) by a killed worker is not trusted, so a fresh job
+        is queued under a new id; a short Redis guard keeps several sweepers from queueing the same row many
+        times over. A duplicate is harmless: the row's lease lets one worker act.
         """
         from rq.exceptions import InvalidJobOperation, NoSuchJobError
         from rq.job import Job, JobStatus
 
         job_id = f"{job}-{row_id}"
         try:
-            if Job.fetch(job_id, connection=self.connection).get_status(refresh=False) == JobStatus.QUEUED:
-                return
+            queued = Job.fetch(job_id, connection=self.connection).get_status(refresh=False) == JobStatus.QUEUED
         except (NoSuchJobError, InvalidJobOperation):
-            pass
+            queued = False
+        # "queued" is also the state of a job a worker had just taken off the queue when it was killed, so
+        # trust it only while the id is really still in the queue's list.
+        if queued and self.connection.lpos(self.queue.key, job_id) is not None:
+            return
         if not self.connection.set(f"siang:requeued:{self.queue.name}:{job_id}", 1, nx=True, ex=REQUEUE_GUARD_SECONDS):
             return
         self.queue.enqueue_call(JOBS[job], args=(row_id,), job_id=f"{job_id}-{uuid.uuid4().hex[:12]}",
