@@ -26,6 +26,35 @@ JOBS = {
     "publish_announcement": "bot.announcements.fanout.publish_announcement",
 }
 REQUEUE_GUARD_SECONDS = 5
+_AFTER_COMMIT = "siang.deliver_after_commit"
+
+
+def deliver_after_commit(session, row_id: int) -> None:
+    """Queue an outbox row's delivery once ``session`` commits; nothing is queued if it rolls back.
+
+    For code that writes the outbox outside a webhook event (the case service, group messages, the console):
+    the hook sits on the session. Without an app context (a script) nothing is queued and the sweeper of any
+    worker delivers the row; if Redis is down at commit, the same.
+    """
+    from flask import current_app, has_app_context
+    from sqlalchemy import event
+
+    if not has_app_context():
+        return
+    pending = session.info.setdefault(_AFTER_COMMIT, [])
+    if not pending:
+        jobs = current_app.extensions["siang"].jobs
+        event.listen(session, "after_commit", lambda s: _enqueue_committed(s, jobs), once=True)
+        event.listen(session, "after_rollback", lambda s: s.info.pop(_AFTER_COMMIT, None), once=True)
+    pending.append(row_id)
+
+
+def _enqueue_committed(session, jobs: "JobQueue") -> None:
+    ids = session.info.pop(_AFTER_COMMIT, [])
+    try:
+        jobs.enqueue_many("deliver_outbox", ids)
+    except Exception:  # noqa: BLE001 - the rows are committed: the sweeper finds them
+        log.warning("enqueue after commit failed", exc_info=True)
 
 
 def resolve(job: str) -> Callable[..., None]:

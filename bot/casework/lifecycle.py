@@ -12,10 +12,11 @@ import logging
 from datetime import datetime
 
 from flask import current_app, has_app_context
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import messages as catalogue
+from bot.jobs import deliver_after_commit
 from bot.casework.states import STATES, can_move
 from bot.messages.status_cards import rating_question, status_card, timeline_url
 from storage import outbox
@@ -23,7 +24,6 @@ from storage.models import Case, CaseAttachment, CaseMessage, Citizen, StatusCha
 
 log = logging.getLogger(__name__)
 REOPENABLE = ("resolved", "closed")  # states in which a citizen's "not solved" reopens the case
-_AFTER_COMMIT = "siang.outbox_after_commit"
 
 
 class TransitionError(ValueError):
@@ -121,30 +121,10 @@ def _notify(session: Session, case: Case, to_status: str, note: str | None, reas
         messages.append(rating_question(case.id, case.ticket, lang))
     row = outbox.add_message(session, kind="push", recipient=citizen.line_user_id, messages=messages,
                              case_id=case.id)
-    _enqueue_after_commit(session, row.id)
+    deliver_after_commit(session, row.id)
 
 
 def _timeline_base() -> str:
     if not has_app_context():
         return ""
     return current_app.extensions["siang"].settings.timeline_base_url
-
-
-def _enqueue_after_commit(session: Session, row_id: int) -> None:
-    """Queue the row's delivery once the caller commits; nothing is queued if it rolls back."""
-    if not has_app_context():
-        return  # no queue here (a script): the sweeper of any worker delivers the row
-    pending = session.info.setdefault(_AFTER_COMMIT, [])
-    if not pending:
-        jobs = current_app.extensions["siang"].jobs
-        event.listen(session, "after_commit", lambda s: _flush_jobs(s, jobs), once=True)
-        event.listen(session, "after_rollback", lambda s: s.info.pop(_AFTER_COMMIT, None), once=True)
-    pending.append(row_id)
-
-
-def _flush_jobs(session: Session, jobs) -> None:
-    ids = session.info.pop(_AFTER_COMMIT, [])
-    try:
-        jobs.enqueue_many("deliver_outbox", ids)
-    except Exception:  # noqa: BLE001 - Redis down: the rows are committed and the sweeper will find them
-        log.warning("enqueue after commit failed", exc_info=True)

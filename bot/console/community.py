@@ -10,8 +10,8 @@ from collections import Counter
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from bot.console import work
 from bot.console.auth import actor, audit, role_required
+from bot.jobs import deliver_after_commit
 from bot.services import current_services
 from storage import outbox
 from storage.models import Citizen, HandoverRequest, Opinion, OpinionTopic, Volunteer, utcnow
@@ -56,7 +56,7 @@ def handover_act(request_id: int):
                 return redirect(url_for("console_community.handovers"))
             message = outbox.add_message(db, kind="push", recipient=citizen.line_user_id,
                                          messages=[{"type": "text", "text": text[:4900]}])
-            work.enqueue_after_commit(db, message.id)
+            deliver_after_commit(db, message.id)
             row.status, row.taken_by = "taken", row.taken_by or actor()
         else:
             abort(400)

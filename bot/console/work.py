@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, has_app_context
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from bot import messages as catalogue
 from bot.casework.lifecycle import TransitionError, change_status
 from bot.casework.states import can_move
+from bot.jobs import deliver_after_commit
 from storage import outbox
 from storage import staff as staff_store
 from storage.models import Agency, Case, Category, Citizen, utcnow
@@ -95,20 +94,6 @@ def reply_to_citizen(db: Session, case: Case, text: str, actor: str, address: st
                              messages=[catalogue.text_message(body)], case_id=case.id)
     staff_store.add_note(db, case.id, actor, text, kind="reply")
     staff_store.audit(db, actor, "case_reply", case.ticket, {"outbox_id": row.id}, address)
-    enqueue_after_commit(db, row.id)
+    deliver_after_commit(db, row.id)
     return row.id
 
-
-def enqueue_after_commit(db: Session, row_id: int) -> None:
-    """Queue delivery once the transaction commits (a rollback sends nothing; the sweeper is the backstop)."""
-    if not has_app_context():
-        return
-    jobs = current_app.extensions["siang"].jobs
-
-    def _enqueue(_session):
-        try:
-            jobs.enqueue("deliver_outbox", row_id)
-        except Exception:  # noqa: BLE001 - the row is committed; the sweeper will find it
-            pass
-
-    event.listen(db, "after_commit", _enqueue, once=True)
