@@ -43,18 +43,27 @@ def create_code(session: Session, agency_id: str, created_by: str, provinces: li
                              created_by=created_by, ttl=ttl)
 
 
-def link_command(ctx: Context, command: str, argument: str) -> None:
+def _redeem(ctx: Context, command: str, argument: str, purpose: str, action: str):
+    """Redeem a typed code once, audit the attempt, and answer a refusal; the code when it worked."""
     if not argument:
         ctx.reply(messages.text_message(ctx.text("grp_code_missing", command=command)))
-        return
-    group_line_id, kind = _chat(ctx)
-    outcome, code = store.redeem_code(ctx.session, argument, "group", ctx.user_id, group_line_id)
-    store.audit(ctx.session, group_line_id=group_line_id, line_user_id=ctx.user_id, action="link",
+        return None
+    group_line_id, _ = _chat(ctx)
+    outcome, code = store.redeem_code(ctx.session, argument, purpose, ctx.user_id, group_line_id)
+    store.audit(ctx.session, group_line_id=group_line_id, line_user_id=ctx.user_id, action=action,
                 outcome="done" if outcome == "ok" else outcome, detail=code.agency_id if code else None,
                 inbox_event_id=ctx.row.id)
     if outcome != "ok":
         ctx.reply(messages.text_message(ctx.text(f"grp_code_{outcome}")))
+        return None
+    return code
+
+
+def link_command(ctx: Context, command: str, argument: str) -> None:
+    code = _redeem(ctx, command, argument, "group", "link")
+    if code is None:
         return
+    group_line_id, kind = _chat(ctx)
     group = people.get_group(ctx.session, group_line_id) or people.group_joined(ctx.session, group_line_id, kind)
     store.link_group(ctx.session, group, code.agency_id, store.provinces_of(code), f"line:{ctx.user_id or '-'}",
                      code_id=code.id)
@@ -65,16 +74,8 @@ def staff_command(ctx: Context, command: str, argument: str) -> None:
     if not ctx.user_id:
         ctx.reply(messages.text_message(ctx.text("grp_no_user")))
         return
-    if not argument:
-        ctx.reply(messages.text_message(ctx.text("grp_code_missing", command=command)))
-        return
-    group_line_id, _ = _chat(ctx)
-    outcome, code = store.redeem_code(ctx.session, argument, "staff", ctx.user_id, group_line_id)
-    store.audit(ctx.session, group_line_id=group_line_id, line_user_id=ctx.user_id, action="register_staff",
-                outcome="done" if outcome == "ok" else outcome, detail=code.agency_id if code else None,
-                inbox_event_id=ctx.row.id)
-    if outcome != "ok":
-        ctx.reply(messages.text_message(ctx.text(f"grp_code_{outcome}")))
+    code = _redeem(ctx, command, argument, "staff", "register_staff")
+    if code is None:
         return
     store.register_staff(ctx.session, ctx.user_id, code.agency_id, registered_by=f"code:{code.id}")
     ctx.reply(messages.text_message(ctx.text("grp_staff_registered", agency=agency_name(code.agency_id))))
