@@ -189,14 +189,14 @@ def multicast(emu: Emulator, body: dict[str, Any], call: Call) -> Result:
     if not 1 <= len(to) <= MAX_MULTICAST_RECIPIENTS:
         raise bad_request([detail(f"Size must be between 1 and {MAX_MULTICAST_RECIPIENTS}", "to")])
     bad = [detail("The property, 'to', in the request body is invalid", f"to[{i}]")
-           for i, uid in enumerate(to) if not USER_ID.match(str(uid))]
+           for i, uid in enumerate(to) if not isinstance(uid, str) or not USER_ID.match(uid)]
     if bad:
         raise bad_request(bad)
+    people = list(dict.fromkeys(to))  # a user id given twice gets the message once
     with emu.platform.lock:
-        reachable = [uid for uid in dict.fromkeys(to) if emu.platform.chat_members(uid)]
+        reachable = [uid for uid in people if emu.platform.chat_members(uid)]
         _charge(emu, len(reachable))
-        for uid in dict.fromkeys(to):
-            emu.platform.deliver(uid, "multicast", call.request_id, call.retry_key, messages, uid in reachable)
+        emu.platform.fan_out(people, "multicast", call.request_id, call.retry_key, messages, reachable)
     return 200, {}
 
 
@@ -205,8 +205,7 @@ def _to_all_friends(emu: Emulator, body: dict[str, Any], call: Call) -> int:
     with emu.platform.lock:
         friends = [u.user_id for u in emu.platform.users.values() if u.status == FRIEND]
         _charge(emu, len(friends))
-        for uid in friends:
-            emu.platform.deliver(uid, call.endpoint, call.request_id, call.retry_key, messages, True)
+        emu.platform.fan_out(friends, call.endpoint, call.request_id, call.retry_key, messages, friends)
     return len(friends)
 
 

@@ -218,6 +218,15 @@ class EmulatorClient:
         timestamp, message_id and `message` (the message object as sent)."""
         return self.messages(chat_id, since, include_undelivered=include_undelivered)["messages"]
 
+    def recipient_counts(self, text: str | None = None,
+                         endpoints: tuple[str, ...] = ("multicast", "broadcast", "narrowcast")) -> dict[str, int]:
+        """Chat id -> how many multicast/broadcast/narrowcast requests reached it (delivered or not), optionally
+        only those with a text message containing `text`; cheap even for a million recipients."""
+        params: dict[str, Any] = {"endpoint": list(endpoints)}
+        if text is not None:
+            params["text"] = text
+        return self._call("GET", "/recipients", params=params)["counts"]
+
     def texts_for(self, chat_id: str, since: int = 0) -> list[str]:
         """Just the text of the text messages delivered to a chat, in order."""
         return [m["message"]["text"] for m in self.messages_for(chat_id, since) if "text" in m["message"]]

@@ -232,23 +232,30 @@ def messages() -> Response:
     """Messages the bot sent: `chat_id`, `since` (a cursor), `endpoint`, `include_undelivered=1` filter."""
     args, platform = request.args, current().platform
     since = int(args.get("since", 0))
-    with platform.lock:
-        found = [d for d in platform.deliveries if d.seq > since
-                 and (not args.get("chat_id") or d.chat_id == args["chat_id"])
-                 and (not args.get("endpoint") or d.endpoint == args["endpoint"])
-                 and (d.delivered or args.get("include_undelivered") in ("1", "true"))]
-        cursor = max([since] + [d.seq for d in platform.deliveries[-1:]])
+    cursor = max(since, platform.last_seq)
+    found = [d for d in platform.sent(since, args.get("chat_id") or None)
+             if d.seq <= cursor and (not args.get("endpoint") or d.endpoint == args["endpoint"])
+             and (d.delivered or args.get("include_undelivered") in ("1", "true"))]
     return jsonify({"messages": [asdict(d) for d in found], "cursor": cursor})
+
+
+@bp.get("/recipients")
+def recipients() -> Response:
+    """How many requests to many chats (multicast, broadcast, narrowcast) reached each chat, for checking a large
+    fan-out exactly once without listing every message: `endpoint` (repeatable), `text` (a substring of a text
+    message of the request). Answers `{"counts": {chat_id: n}, "total": sum}`."""
+    endpoints = request.args.getlist("endpoint") or ["multicast", "broadcast", "narrowcast"]
+    counts = current().platform.recipient_counts(endpoints, request.args.get("text") or None)
+    return jsonify({"counts": counts, "total": sum(counts.values())})
 
 
 @bp.get("/chats/<chat_id>/timeline")
 def timeline(chat_id: str) -> Response:
     """Both directions of one chat in order, for the chat page: the citizen's messages and the bot's."""
     platform, since = current().platform, int(request.args.get("since", 0))
+    items = [{"seq": d.seq, "from": "bot", "message": d.message, "timestamp": d.timestamp,
+              "message_id": d.message_id} for d in platform.sent(since, chat_id) if d.delivered]
     with platform.lock:
-        items = [{"seq": d.seq, "from": "bot", "message": d.message, "timestamp": d.timestamp,
-                  "message_id": d.message_id} for d in platform.deliveries
-                 if d.chat_id == chat_id and d.delivered and d.seq > since]
         items += [{"seq": r["seq"], "from": r["user_id"], "message": r["message"], "timestamp": r["timestamp"],
                    "message_id": r["message"]["id"], "unsent": r["unsent"]}
                   for r in platform.user_messages.values() if r["chat_id"] == chat_id and r["seq"] > since]

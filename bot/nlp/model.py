@@ -2,21 +2,25 @@
 
 Stored as ``model/vocab.json`` + ``model/weights.npz`` + ``model/model.json`` (metadata, temperature,
 threshold, metrics) rather than a pickle: loading runs no code, does not depend on the scikit-learn
-version, and the file stays small (float16 weights). Inference re-implements scikit-learn's
-``TfidfVectorizer(sublinear_tf=True)`` transform exactly, so training and serving share one
-``features()`` function.
+version, and the file stays small (float16 weights). ``vector`` re-implements scikit-learn's
+``TfidfVectorizer(sublinear_tf=True)`` transform over ``features()`` (training and calibration use it);
+serving goes through the compiled ``Scorer`` (bot/nlp/_speedups.pyx), which computes the same scores from
+the text without building the feature strings, ~15x faster. Tests hold the two paths equal.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import threading
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
+from bot.nlp._speedups import Scorer
 from bot.nlp.features import features
 from bot.nlp.normalize import normalize
 from bot.nlp.tokenize import tokenize
@@ -49,17 +53,30 @@ class LinearTextModel:
         val = (1.0 + np.log(arr[:, 1].astype(np.float32))) * self.idf[idx]
         return idx, val / np.linalg.norm(val)
 
-    def scores(self, normalized: str, tokens: list[str]) -> np.ndarray:
-        """Raw decision scores per class."""
+    def reference_scores(self, normalized: str, tokens: list[str]) -> np.ndarray:
+        """Raw decision scores per class, the readable way (feature strings, dict lookups)."""
         idx, val = self.vector(features(normalized, tokens))
         return val @ self.coef[idx] + self.intercept
+
+    @cached_property
+    def _scorer(self) -> Scorer:
+        words = sorted(self.vocab, key=self.vocab.__getitem__)
+        return Scorer(words, np.ascontiguousarray(self.idf, np.float32),
+                      np.ascontiguousarray(self.coef, np.float32),
+                      np.ascontiguousarray(self.intercept, np.float32))
+
+    def scores(self, normalized: str, tokens: list[str]) -> np.ndarray:
+        """Raw decision scores per class (compiled path; equal to ``reference_scores``)."""
+        out = np.empty(len(self.classes), np.float32)
+        self._scorer.scores(normalized, tokens, out)
+        return out
 
     def probabilities(self, scores: np.ndarray) -> np.ndarray:
         """Calibrated probabilities: softmax of temperature-scaled scores, then the top one mapped through an
         isotonic fit of "top answer acceptable" on held-out tickets (the rest rescaled to sum to one)."""
         z = scores * self.temperature
-        z = np.exp(z - z.max())
-        p = z / z.sum()
+        p = np.exp(z - z.max())
+        p /= p.sum()
         xs, ys = self.calibration
         if len(xs) < 2:
             return p
@@ -68,12 +85,13 @@ class LinearTextModel:
         rest = 1.0 - p_top
         if rest <= 1e-9:
             return p
-        c = float(np.interp(p_top, xs, ys))
-        second = float(np.partition(p, -2)[-2]) if len(p) > 1 else 0.0
+        c = _interp(p_top, xs, ys)
+        p[top] = 0.0
+        second = float(p.max())
         c = min(max(c, second / (rest + second)), 1.0)  # stay the most likely after rescaling the rest
-        out = p * ((1.0 - c) / rest)
-        out[top] = c
-        return out
+        p *= (1.0 - c) / rest
+        p[top] = c
+        return p
 
     def predict_text(self, text: str) -> np.ndarray:
         """Calibrated probabilities for a raw text."""
@@ -100,6 +118,17 @@ class LinearTextModel:
         cal = meta.get("calibration") or [[], []]
         return cls(meta["classes"], {f: i for i, f in enumerate(words)}, idf, coef, intercept,
                    float(meta["temperature"]), float(meta["threshold"]), meta, (cal[0], cal[1]))
+
+
+def _interp(x: float, xs: list[float], ys: list[float]) -> float:
+    """``np.interp`` for one point over short Python lists (np.interp converts the lists on every call)."""
+    i = bisect.bisect_right(xs, x)
+    if i == 0:
+        return ys[0]
+    if i == len(xs):
+        return ys[-1]
+    x0, x1, y0, y1 = xs[i - 1], xs[i], ys[i - 1], ys[i]
+    return y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
 
 
 _lock = threading.Lock()

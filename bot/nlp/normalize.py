@@ -15,9 +15,9 @@ import unicodedata
 
 from pythainlp.util import normalize as thai_normalize
 
-from bot.nlp.pii import find_pii
+from bot.nlp._speedups import needs_thai_normalize
+from bot.nlp.pii import find_pii, to_ascii_digits
 
-_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _ZERO_WIDTH_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
 _SURROGATE_OR_CONTROL_RE = re.compile("[\ud800-\udfff\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]")
 _URL_RE = re.compile(r"(?:https?://|www\.)\S+|(?<![@\w.\-])[\w\-]+\.(?:com|net|org|co\.th|go\.th|in\.th|ly|me)(?:/\S*)?",
@@ -39,12 +39,9 @@ _TEMPLATE_MARKERS = {
 }
 _PII_MARKERS = {"citizen_id": " xidnum ", "phone": " xphone ", "email": " xemail "}
 _SPACES_RE = re.compile(r"\s+")
-# PyThaiNLP's normalise runs ~20 uncompiled regexes; it only changes text with stacked or misordered marks
-# (or marks after a space), so it is called only when one of those is present (10x faster on real texts).
-_NEEDS_THAI_NORMALIZE_RE = re.compile(
-    r"([\u0e30-\u0e4e])\1|[\u0e48-\u0e4b][\u0e31\u0e34-\u0e37\u0e47\u0e4d]|[\u0e30\u0e32\u0e33\u0e45][\u0e48-\u0e4b]"
-    r"|\u0e4d[\u0e48-\u0e4b]?\u0e32|(?:^|\s)[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]|[\u0e48-\u0e4b]{2}|[\u0e34-\u0e37]{2}|[\u0e38-\u0e3a]{2}"
-)
+# Cheap searches that rule a costly pass out for most messages (each pass is a no-op without them).
+_MAYBE_URL_RE = re.compile(r"https?://|www\.|\.(?:com|net|org|co\.th|go\.th|in\.th|ly|me)", re.IGNORECASE)
+_MAYBE_REPEAT_RE = re.compile(r"(.)\1\1")
 
 
 def _mask(text: str) -> str:
@@ -64,14 +61,17 @@ def normalize(text: str) -> str:
     """
     text = _SURROGATE_OR_CONTROL_RE.sub(" ", text.replace("\r", "\n").replace("\t", " "))
     text = unicodedata.normalize("NFC", _ZERO_WIDTH_RE.sub("", text))
-    text = text.translate(_THAI_DIGITS)
-    text = _URL_RE.sub(" xurl ", text)
+    text = to_ascii_digits(text)
+    if _MAYBE_URL_RE.search(text):
+        text = _URL_RE.sub(" xurl ", text)
     text = _mask(text)
     text = _EMOJI_RE.sub(" ", text)
-    text = _TEMPLATE_FIELD_RE.sub(lambda m: f" {_TEMPLATE_MARKERS[m.group(1)]} ", text)
+    if ":" in text:
+        text = _TEMPLATE_FIELD_RE.sub(lambda m: f" {_TEMPLATE_MARKERS[m.group(1)]} ", text)
     text = text.replace("#1555", " x1555 ")
-    if _NEEDS_THAI_NORMALIZE_RE.search(text):
+    if needs_thai_normalize(text):  # PyThaiNLP's normalise costs ~70 us and changes only such texts
         text = thai_normalize(text)
-    text = _REPEAT_RE.sub(r"\1", text)
+    if _MAYBE_REPEAT_RE.search(text):
+        text = _REPEAT_RE.sub(r"\1", text)
     text = re.sub(r"ๆ(\s*ๆ)+", "ๆ", text)
     return _SPACES_RE.sub(" ", text.lower()).strip()

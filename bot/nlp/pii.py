@@ -14,6 +14,14 @@ from typing import Literal
 PiiKind = Literal["citizen_id", "phone", "email"]
 
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+_THAI_DIGIT_RE = re.compile("[๐-๙]")
+_MAYBE_PII_RE = re.compile(r"[0-9@]")
+
+
+def to_ascii_digits(text: str) -> str:
+    """Thai digits as ASCII ones, string positions unchanged (``str.translate`` is slow on Thai text, so
+    it runs only when there is a Thai digit)."""
+    return text.translate(_THAI_DIGITS) if _THAI_DIGIT_RE.search(text) else text
 
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 # 13 digits, optionally grouped 1-4-5-2-1 with dashes or spaces (as printed on the card).
@@ -35,7 +43,7 @@ class PiiMatch:
 
 def citizen_id_valid(digits: str) -> bool:
     """True when 13 digits carry a correct Thai citizen ID check digit (mod-11 over weights 13..2)."""
-    digits = re.sub(r"\D", "", digits.translate(_THAI_DIGITS))
+    digits = re.sub(r"\D", "", to_ascii_digits(digits))
     if len(digits) != 13:
         return False
     total = sum(int(d) * (13 - i) for i, d in enumerate(digits[:12]))
@@ -47,7 +55,9 @@ def find_pii(text: str) -> list[PiiMatch]:
 
     Thai digits are read as digits (the translation keeps string positions unchanged).
     """
-    plain = text.translate(_THAI_DIGITS)
+    plain = to_ascii_digits(text)
+    if not _MAYBE_PII_RE.search(plain):
+        return []
     found: list[PiiMatch] = []
     taken: list[tuple[int, int]] = []
 

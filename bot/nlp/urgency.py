@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from bot.nlp.cues import compile_any, cues
+from bot.nlp.cues import compile_any, cues, literal_prefilter
 from bot.nlp.normalize import normalize
 
 
@@ -29,9 +29,17 @@ def _rules() -> list[tuple[str, str, object, object]]:
             for u in cues()["urgency"]]
 
 
+@cache
+def _maybe_urgent():
+    """A first look over every rule's cues (plain substring tests): rules out most messages at once."""
+    return literal_prefilter([p for u in cues()["urgency"] for p in u["any"]])
+
+
 def detect_urgency(text: str, normalized: str | None = None) -> Urgency:
     """First danger cue found in the text (by rule order), or not urgent."""
     norm = normalize(text) if normalized is None else normalized
+    if not _maybe_urgent()(norm):
+        return Urgency(False)
     for reason, hotline, any_re, unless_re in _rules():
         if any_re.search(norm) and not (unless_re and unless_re.search(norm)):
             return Urgency(True, reason, hotline)

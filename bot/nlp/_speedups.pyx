@@ -1,0 +1,220 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Compiled inner loops of bot.nlp, for the serving path (a classification should cost about what
+tokenisation costs, and tokenisation is Rust).
+
+``Scorer``: the category model's features -> TF-IDF -> linear scores in one pass.
+
+Why compiled: a message makes ~500 feature strings (word uni/bigrams, character 2-4-grams). Building them
+as Python strings and looking each up in a dict cost ~5x the tokeniser itself; here each feature is hashed
+straight from the text's code points (64-bit FNV-1a, then a mixer) and looked up in an open-addressing
+table of the vocabulary's hashes, with no string made at all. The definitions are those of
+``bot.nlp.features.features`` exactly (tests compare the two on real complaints); training keeps the
+readable Python path and ``siang nlp train`` writes the vocabulary as strings, hashed here at load time.
+
+A ``Scorer`` is not reentrant across threads without the GIL: it keeps scratch arrays between calls and
+never releases the GIL, so concurrent Python threads are serialised around each call (as they are anyway).
+"""
+
+from libc.math cimport log, sqrt
+from libc.stdint cimport int32_t, uint64_t
+from cpython.unicode cimport Py_UNICODE_ISSPACE
+from libc.stdlib cimport free, malloc
+
+cdef uint64_t FNV_OFFSET = 14695981039346656037ULL
+cdef uint64_t FNV_PRIME = 1099511628211ULL
+# Must match bot.nlp.features: MAX_CHARS and CHAR_NGRAMS (2, 3, 4).
+cdef enum:
+    MAX_CHARS = 2000
+    MIN_N = 2
+    MAX_N = 4
+
+
+cdef inline uint64_t _step(uint64_t h, Py_UCS4 c) noexcept:
+    h ^= <uint64_t>c
+    return h * FNV_PRIME
+
+
+cdef inline uint64_t _finish(uint64_t h) noexcept:
+    # splitmix64 finaliser: spreads FNV's low bits so the table can use the low bits as its slot.
+    h ^= h >> 30
+    h *= 0xbf58476d1ce4e5b9ULL
+    h ^= h >> 27
+    h *= 0x94d049bb133111ebULL
+    h ^= h >> 31
+    return h
+
+
+cdef inline uint64_t _feed(uint64_t h, str s) noexcept:
+    cdef Py_UCS4 c
+    for c in s:
+        h = _step(h, c)
+    return h
+
+
+cpdef uint64_t feature_key(str feature):
+    """The 64-bit key of one feature string as ``bot.nlp.features.features`` writes it (e.g. ``"c:ถนน"``)."""
+    return _finish(_feed(FNV_OFFSET, feature))
+
+
+ctypedef struct Slot:
+    uint64_t key
+    int32_t index  # -1: empty
+    float idf
+
+
+cdef class Scorer:
+    """Raw decision scores of the linear model for a normalised text and its tokens."""
+
+    cdef Slot* slots
+    cdef uint64_t mask
+    cdef int32_t* counts
+    cdef int32_t* touched
+    cdef float* idf_of
+    cdef const float[:, ::1] coef
+    cdef const float[:] intercept
+    cdef Py_ssize_t n_classes
+    cdef uint64_t h_word, h_bigram, h_char
+
+    def __cinit__(self, list vocabulary, const float[:] idf, const float[:, ::1] coef, const float[:] intercept):
+        cdef Py_ssize_t n = len(vocabulary), size = 1, i
+        cdef uint64_t key, slot
+        if coef.shape[0] != n or idf.shape[0] != n or intercept.shape[0] != coef.shape[1]:
+            raise ValueError("vocabulary, idf, coef and intercept disagree in size")
+        if coef.shape[1] > 64:
+            raise ValueError("more than 64 classes")
+        while size * 2 < n * 3 + 2:  # load factor <= 2/3
+            size <<= 1
+        self.mask = size - 1
+        self.slots = <Slot*>malloc(size * sizeof(Slot))
+        self.counts = <int32_t*>malloc((n + 1) * sizeof(int32_t))
+        self.touched = <int32_t*>malloc((n + 1) * sizeof(int32_t))
+        self.idf_of = <float*>malloc((n + 1) * sizeof(float))
+        if not (self.slots and self.counts and self.touched and self.idf_of):
+            raise MemoryError()
+        for i in range(size):
+            self.slots[i].index = -1
+        for i in range(n):
+            self.counts[i] = 0
+            self.idf_of[i] = idf[i]
+            key = feature_key(vocabulary[i])
+            slot = key & self.mask
+            while self.slots[slot].index >= 0:
+                if self.slots[slot].key == key:
+                    raise ValueError(f"two vocabulary entries share a key: {vocabulary[i]!r}")
+                slot = (slot + 1) & self.mask
+            self.slots[slot].key = key
+            self.slots[slot].index = <int32_t>i
+            self.slots[slot].idf = idf[i]
+        self.coef, self.intercept = coef, intercept
+        self.n_classes = coef.shape[1]
+        self.h_word = _feed(FNV_OFFSET, "w:")
+        self.h_bigram = _feed(FNV_OFFSET, "b:")
+        self.h_char = _feed(FNV_OFFSET, "c:")
+
+    def __dealloc__(self):
+        free(self.slots)
+        free(self.counts)
+        free(self.touched)
+        free(self.idf_of)
+
+    cdef inline Py_ssize_t _count(self, uint64_t h, Py_ssize_t n_touched) noexcept:
+        cdef uint64_t key = _finish(h)
+        cdef uint64_t slot = key & self.mask
+        cdef int32_t i
+        while True:
+            i = self.slots[slot].index
+            if i < 0:
+                return n_touched
+            if self.slots[slot].key == key:
+                if self.counts[i] == 0:
+                    self.touched[n_touched] = i
+                    n_touched += 1
+                self.counts[i] += 1
+                return n_touched
+            slot = (slot + 1) & self.mask
+
+    def scores(self, str normalized, list tokens, float[:] out):
+        """Write the class scores of (``normalized``, ``tokens``) into ``out`` (length = classes)."""
+        cdef Py_ssize_t n_touched = 0, i, k, n, length, c
+        cdef uint64_t h
+        cdef str token, previous = None
+        cdef Py_UCS4 chars[MAX_CHARS + 2]
+        cdef int32_t f
+        cdef double v, norm2 = 0.0
+        cdef double acc[64]
+        for token in tokens:
+            n_touched = self._count(_feed(self.h_word, token), n_touched)
+            if previous is not None:
+                h = _feed(_step(_feed(self.h_bigram, previous), u"_"), token)
+                n_touched = self._count(h, n_touched)
+            previous = token
+        # " " + normalized[:MAX_CHARS] + " ", as code points
+        length = 1
+        chars[0] = u" "
+        for c in range(min(len(normalized), MAX_CHARS)):
+            chars[length] = normalized[c]
+            length += 1
+        chars[length] = u" "
+        length += 1
+        for n in range(MIN_N, MAX_N + 1):
+            for i in range(length - n + 1):
+                h = self.h_char
+                for k in range(n):
+                    h = _step(h, chars[i + k])
+                n_touched = self._count(h, n_touched)
+        for k in range(self.n_classes):
+            acc[k] = 0.0
+        for i in range(n_touched):
+            f = self.touched[i]
+            v = (1.0 + log(<double>self.counts[f])) * self.idf_of[f]
+            self.counts[f] = 0
+            norm2 += v * v
+            for k in range(self.n_classes):
+                acc[k] += v * self.coef[f, k]
+        norm2 = sqrt(norm2) if norm2 > 0 else 1.0
+        for k in range(self.n_classes):
+            out[k] = <float>(acc[k] / norm2 + self.intercept[k])
+
+
+cdef inline bint _mark(Py_UCS4 c) noexcept:
+    return 0x0E30 <= c <= 0x0E4E
+
+
+cdef inline bint _tone(Py_UCS4 c) noexcept:
+    return 0x0E48 <= c <= 0x0E4B
+
+
+cpdef bint needs_thai_normalize(str text):
+    """True when PyThaiNLP's ``normalize`` may change more than ``bot.nlp.normalize`` does anyway: stacked,
+    repeated or misordered Thai marks and vowels, a mark after a space or at the start, lakkhangyao.
+    It runs ~20 regexes (~70 us), so it is skipped for the ~96% of messages without any of these."""
+    cdef Py_ssize_t i, j, n = len(text)
+    cdef Py_UCS4 a, b, prev = u" "
+    for i in range(n):
+        a = text[i]
+        if a == 0x0E45:
+            return True
+        if (a == 0x0E31 or 0x0E34 <= a <= 0x0E3A or 0x0E47 <= a <= 0x0E4E) and Py_UNICODE_ISSPACE(prev):
+            return True
+        prev = a
+        if i + 1 == n or not _mark(a):
+            continue
+        b = text[i + 1]
+        if b == u" ":  # the same vowel or mark again after spaces ("เ เ", "า า")
+            j = i + 1
+            while j < n and text[j] == u" ":
+                j += 1
+            if j < n and text[j] == a:
+                return True
+            continue
+        if not _mark(b):
+            continue
+        if (a == b
+                or ((_tone(a) or a == 0x0E4C) and (b == 0x0E31 or 0x0E34 <= b <= 0x0E3A or b == 0x0E47 or b == 0x0E4D))
+                or ((a == 0x0E30 or a == 0x0E32 or a == 0x0E33) and _tone(b))
+                or (a == 0x0E4D and (b == 0x0E32 or (_tone(b) and i + 2 < n and text[i + 2] == 0x0E32)))
+                or (_tone(a) and _tone(b))
+                or (0x0E34 <= a <= 0x0E37 and 0x0E34 <= b <= 0x0E37)
+                or (0x0E38 <= a <= 0x0E3A and 0x0E38 <= b <= 0x0E3A)):
+            return True
+    return False

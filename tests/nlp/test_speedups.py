@@ -1,0 +1,86 @@
+"""The compiled serving path (bot/nlp/_speedups.pyx) gives the answers of the readable Python path."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from bot.nlp import normalize, tokenize
+from bot.nlp._speedups import Scorer, feature_key, needs_thai_normalize
+from bot.nlp.model import shipped_model
+
+MESSY = [
+    "ถนนพังงงงงง มากกกก 😡😡 ช่วยด้วยค่ะ",
+    "😀🙏🏻",
+    "x" * 5000,
+    "ไฟ" * 3000,
+    "ท่อระบายน้ำอุดตัน\u200bน้ำท่วมขัง ซ.๑๒ โทร 081-234-5678",
+    "Street light broken near BTS Asok, please fix",
+    "\x00\x01\ufffd garbage \udcff",
+    "ก",
+]
+
+
+def test_compiled_scores_equal_the_reference_scores_on_real_and_messy_texts(traffy_examples):
+    model = shipped_model()
+    texts = [e.text for e in random.Random(3).sample(traffy_examples, 400)] + MESSY
+    for text in texts:
+        norm = normalize(text)
+        tokens = tokenize(norm)
+        np.testing.assert_allclose(model.scores(norm, tokens), model.reference_scores(norm, tokens),
+                                   rtol=0, atol=1e-4, err_msg=text[:80])
+
+
+def test_a_text_with_no_known_feature_scores_the_intercepts():
+    model = shipped_model()
+    np.testing.assert_allclose(model.scores("", []), model.intercept, atol=1e-6)
+
+
+def test_feature_keys_are_stable_across_processes_and_tell_kinds_apart():
+    # Fixed values: the shipped vocabulary is hashed with them at load (no per-process hash salt).
+    assert feature_key("w:a") == 0x06C616DB2AE1076B
+    assert feature_key("c:ถนน") == 0x113F5F70D3528DEC
+    assert len({feature_key(f) for f in ("w:ถนน", "c:ถนน", "b:ถนน_พัง", "w:ถนน_พัง")}) == 4
+
+
+def test_scorer_rejects_arrays_that_disagree_with_the_vocabulary():
+    with pytest.raises(ValueError):
+        Scorer(["w:a", "w:b"], np.ones(2, np.float32), np.ones((3, 2), np.float32), np.zeros(2, np.float32))
+
+
+def test_scorer_rejects_a_vocabulary_with_a_repeated_feature():
+    with pytest.raises(ValueError):
+        Scorer(["w:a", "w:a"], np.ones(2, np.float32), np.ones((2, 2), np.float32), np.zeros(2, np.float32))
+
+
+def test_skipping_pythainlp_normalize_changes_no_real_text(traffy_examples, monkeypatch):
+    """The cheap check may flag more than needed, never less: on every shared complaint, normalising with
+    the skip gives what always running PyThaiNLP's normalize gives."""
+    import importlib
+
+    module = importlib.import_module("bot.nlp.normalize")
+    texts = [e.text for e in traffy_examples]
+    fast = [module.normalize(t) for t in texts]
+    monkeypatch.setattr(module, "needs_thai_normalize", lambda text: True)
+    slow = [module.normalize(t) for t in texts]
+    assert [t for t, f, s in zip(texts, fast, slow) if f != s] == []
+    assert sum(map(needs_thai_normalize, texts)) < 0.2 * len(texts)  # and it does rule most texts out
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("น้้ำ", True),        # doubled tone mark
+    ("กั้ิน", True),       # two upper vowels
+    ("เก่า", False),
+    ("ที่นี่", False),
+    (" ่กา", True),        # tone mark after a space
+    ("่กา", True),         # tone mark at the start
+    ("กำ่", True),         # tone after sara am (misordered)
+    ("แถวๅเขต", True),     # lakkhangyao for sara aa
+    ("ธ์ุ", True),         # thanthakhat before a lower vowel
+    ("กทมเ เคย", True),    # a lead vowel repeated after a space
+    ("", False),
+])
+def test_needs_thai_normalize_on_crafted_marks(text, expected):
+    assert needs_thai_normalize(text) is expected
