@@ -1,8 +1,8 @@
 """Repository of announcements and subscriptions: the audience query, the fan-out cursor, progress figures.
 
-The audience is read in pages of citizen ids (keyset pagination: ``citizen_id > cursor ORDER BY
-citizen_id LIMIT n``) over the partial index ``ix_subscriptions_audience``, so one page costs the same at
-the start and at the end of millions of subscribers and nothing is ever loaded whole into memory.
+The audience is read in pages of citizen ids (keyset pagination: ``citizens.id > cursor ORDER BY id LIMIT n``,
+each citizen checked with a probe of the partial index ``ix_subscriptions_audience``), so one page costs the
+same at the start and at the end of millions of subscribers and nothing is ever loaded whole into memory.
 """
 
 from __future__ import annotations
@@ -72,30 +72,32 @@ def _matches(topics: list[str], provinces: list[str]):
     return condition
 
 
+def _subscribed(topics: list[str], provinces: list[str]):
+    """The citizen (of the outer query) has a matching active subscription: a probe of the audience index."""
+    return (select(Subscription.id).where(Subscription.citizen_id == Citizen.id, _matches(topics, provinces))
+            .exists())
+
+
 def audience_size(session: Session, topics: list[str], provinces: list[str], everyone: bool = False) -> int:
+    """Active citizens with at least one matching subscription (each counted once)."""
     if everyone:
         return session.scalar(select(func.count()).select_from(Citizen).where(Citizen.active)) or 0
-    query = (select(func.count(func.distinct(Subscription.citizen_id)))
-             .join(Citizen, Citizen.id == Subscription.citizen_id)
-             .where(_matches(topics, provinces), Citizen.active))
-    return session.scalar(query) or 0
+    return session.scalar(select(func.count()).select_from(Citizen)
+                          .where(Citizen.active, _subscribed(topics, provinces))) or 0
 
 
 def audience_page(session: Session, topics: list[str], provinces: list[str], after_citizen_id: int,
-                  limit: int) -> tuple[list[str], int | None]:
-    """The next ``limit`` matching citizens after the cursor: (their LINE user ids, the new cursor).
+                  limit: int) -> list[tuple[int, str]]:
+    """The next ``limit`` active citizens with a matching subscription after the cursor, in citizen-id order:
+    ``[(citizen id, LINE user id)]``; empty when the audience is exhausted.
 
-    The cursor is the last citizen id *scanned*, so a page thinned by inactive citizens still moves on;
-    ``None`` means the audience is exhausted."""
-    ids = list(session.scalars(select(Subscription.citizen_id)
-                               .where(_matches(topics, provinces), Subscription.citizen_id > after_citizen_id)
-                               .group_by(Subscription.citizen_id)
-                               .order_by(Subscription.citizen_id).limit(limit)))
-    if not ids:
-        return [], None
-    users = list(session.scalars(select(Citizen.line_user_id)
-                                 .where(Citizen.id.in_(ids), Citizen.active).order_by(Citizen.id)))
-    return users, ids[-1]
+    One statement with two parameters: a walk of the citizens' primary key with an index probe per citizen.
+    (Selecting the ids first and then their LINE ids with ``IN (…500 ids…)`` spent most of the fan-out's
+    time compiling and sending the 500 parameters.)"""
+    rows = session.execute(select(Citizen.id, Citizen.line_user_id)
+                           .where(Citizen.id > after_citizen_id, Citizen.active, _subscribed(topics, provinces))
+                           .order_by(Citizen.id).limit(limit))
+    return [(citizen_id, line_user_id) for citizen_id, line_user_id in rows]
 
 
 # --- announcements --------------------------------------------------------------------------------------------
@@ -134,6 +136,17 @@ def claim_fanout(session: Session, announcement_id: int, lease_seconds: float) -
                 started_at=func.coalesce(Announcement.started_at, now))
         .execution_options(synchronize_session=False))
     return token if result.rowcount == 1 else None
+
+
+def renew_fanout(session: Session, announcement_id: int, token: str, lease_seconds: float) -> bool:
+    """Extend our fan-out lease while the fan-out waits for delivery to catch up; False if it is no longer
+    ours to write (cancelled, or the lease was taken over)."""
+    return session.execute(
+        update(Announcement)
+        .where(Announcement.id == announcement_id, Announcement.lease_token == token,
+               Announcement.status == "sending")
+        .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
+        .execution_options(synchronize_session=False)).rowcount == 1
 
 
 def lock_for_chunk(session: Session, announcement_id: int, token: str) -> Announcement | None:

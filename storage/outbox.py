@@ -1,4 +1,10 @@
-"""The outbox: every message to LINE is a row first, delivered by workers after the transaction commits."""
+"""The outbox: every message to LINE is a row first, delivered by workers after the transaction commits.
+
+Rows to one chat are delivered in order (``claim`` waits for earlier rows of the chat). Rows to many chats
+(multicast and broadcast, ``recipient == "*"``) have no order: a worker that finished one takes the next due
+one itself (``claim_next_unordered``), so an announcement of thousands of rows does not cost one queue job
+per row, and several workers on several machines share the rows without taking the same one twice.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,16 @@ import json
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, func, not_, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from storage import leases
 from storage.models import DeliveryAlert, OutboxMessage, utcnow
+
+UNORDERED = "*"  # the recipient of rows to many chats
+# A never-tried row to many chats younger than this is not "lost" yet: it has a queued job or a worker carrying
+# on from the previous row will take it (see ``stale``).
+FRESH_UNORDERED_GRACE = timedelta(seconds=10)
 
 
 def add_message(session: Session, *, kind: str, recipient: str, messages: list[dict],
@@ -20,6 +31,8 @@ def add_message(session: Session, *, kind: str, recipient: str, messages: list[d
     """Queue one LINE request (1..5 message objects) with its own retry key."""
     if not 1 <= len(messages) <= 5:
         raise ValueError(f"a LINE request carries 1 to 5 messages, got {len(messages)}")
+    if recipients is not None and not 1 <= len(recipients) <= 500:
+        raise ValueError(f"a multicast goes to 1 to 500 users, got {len(recipients)}")
     row = OutboxMessage(
         kind=kind,
         recipient=recipient,
@@ -48,7 +61,7 @@ def claim(session: Session, message_id: int, lease_seconds: float) -> str | None
 
 def next_for_recipient(session: Session, recipient: str, after_id: int) -> int | None:
     """The next waiting row to the same chat: the worker that sent one row carries the chat on."""
-    if recipient == "*":
+    if recipient == UNORDERED:
         return None
     return session.scalar(
         select(OutboxMessage.id)
@@ -57,6 +70,53 @@ def next_for_recipient(session: Session, recipient: str, after_id: int) -> int |
         .order_by(OutboxMessage.id)
         .limit(1)
     )
+
+
+def _unordered_due(kind: str, now: datetime):
+    return and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
+                OutboxMessage.recipient == UNORDERED, OutboxMessage.kind == kind)
+
+
+def claim_next_unordered(session: Session, kind: str, lease_seconds: float) -> tuple[OutboxMessage, str] | None:
+    """Take the oldest due row to many chats of ``kind`` (multicast, broadcast) with a lease: (row, token).
+
+    One statement: ``UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING …`` on
+    PostgreSQL, so concurrent workers skip each other's candidate instead of queueing on it; SQLite runs
+    writers one at a time (``BEGIN IMMEDIATE``). None when nothing is due (or, rarely on PostgreSQL, when the
+    candidate was taken meanwhile: the caller's chain just ends and queued jobs or the sweeper carry on)."""
+    now = utcnow()
+    token = str(uuid.uuid4())
+    candidate = (select(OutboxMessage.id).where(_unordered_due(kind, now))
+                 .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(1)
+                 .with_for_update(skip_locked=True).scalar_subquery())
+    row = session.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == candidate, OutboxMessage.status == "pending")
+        .values(status="sending", lease_token=token, lease_expires_at=now + timedelta(seconds=lease_seconds),
+                attempts=OutboxMessage.attempts + 1)
+        .returning(OutboxMessage)
+        .execution_options(synchronize_session=False, populate_existing=True)).one_or_none()
+    return (row, token) if row is not None else None
+
+
+def next_unordered_id(session: Session, kind: str) -> int | None:
+    """The oldest due row to many chats of ``kind``, without taking it (to queue a job for it)."""
+    return session.scalar(select(OutboxMessage.id).where(_unordered_due(kind, utcnow()))
+                          .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(1))
+
+
+def is_unordered(session: Session, message_id: int) -> str | None:
+    """The row's kind if it is a row to many chats, else None."""
+    return session.scalar(select(OutboxMessage.kind).where(OutboxMessage.id == message_id,
+                                                            OutboxMessage.recipient == UNORDERED))
+
+
+def unordered_backlog(session: Session) -> int:
+    """Rows to many chats not yet accepted by LINE (waiting, in backoff or being sent): how far announcement
+    fan-outs are ahead of delivery. They all share LINE's multicast (or broadcast) rate."""
+    return session.scalar(select(func.count()).select_from(OutboxMessage)
+                          .where(OutboxMessage.status.in_(("pending", "sending")),
+                                 OutboxMessage.recipient == UNORDERED)) or 0
 
 
 def get(session: Session, message_id: int) -> OutboxMessage | None:
@@ -109,13 +169,18 @@ def stale(session: Session, limit: int = 500) -> list[int]:
 
     Only the first unsent row of each chat is returned: the rows behind it cannot be claimed before it
     (per-chat order) and are carried on by the worker that delivers it (``next_for_recipient``), so a
-    backlog of thousands of rows costs the sweeper one row per chat, not one per message."""
+    backlog of thousands of rows costs the sweeper one row per chat, not one per message. Likewise a row to
+    many chats written less than ``FRESH_UNORDERED_GRACE`` ago and never tried is left alone: an announcement
+    writes a few hundred of them ahead of delivery, and re-queueing each one every sweep would cost more
+    than sending it."""
     now = utcnow()
     earlier = aliased(OutboxMessage)
     first_of_chat = or_(
-        OutboxMessage.recipient == "*",
-        ~exists().where(earlier.recipient == OutboxMessage.recipient, earlier.id < OutboxMessage.id,
-                        earlier.status.in_(("pending", "sending"))),
+        and_(OutboxMessage.recipient == UNORDERED,
+             not_(and_(OutboxMessage.attempts == 0, OutboxMessage.created_at > now - FRESH_UNORDERED_GRACE))),
+        and_(OutboxMessage.recipient != UNORDERED,
+             ~exists().where(earlier.recipient == OutboxMessage.recipient, earlier.id < OutboxMessage.id,
+                             earlier.status.in_(("pending", "sending")))),
     )
     due = and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now, first_of_chat)
     abandoned = and_(OutboxMessage.status == "sending", OutboxMessage.lease_expires_at < now)

@@ -17,7 +17,8 @@ never releases the GIL, so concurrent Python threads are serialised around each 
 
 from libc.math cimport log, sqrt
 from libc.stdint cimport int32_t, uint64_t
-from cpython.unicode cimport Py_UNICODE_ISSPACE
+from cpython.unicode cimport (Py_UNICODE_ISDECIMAL, Py_UNICODE_ISSPACE, PyUnicode_4BYTE_KIND,
+                              PyUnicode_FromKindAndData)
 from libc.stdlib cimport free, malloc
 
 cdef uint64_t FNV_OFFSET = 14695981039346656037ULL
@@ -218,3 +219,88 @@ cpdef bint needs_thai_normalize(str text):
                 or (0x0E38 <= a <= 0x0E3A and 0x0E38 <= b <= 0x0E3A)):
             return True
     return False
+
+
+cdef inline bint _zero_width(Py_UCS4 c) noexcept:
+    return (0x200B <= c <= 0x200F or 0x202A <= c <= 0x202E or 0x2060 <= c <= 0x2064 or c == 0xFEFF
+            or c == 0x00AD)
+
+
+cdef inline bint _control(Py_UCS4 c) noexcept:
+    return (c <= 0x08 or 0x0B <= c <= 0x1F or 0x7F <= c <= 0x9F or 0xD800 <= c <= 0xDFFF or c == 0xFFFD)
+
+
+cdef str _from_buffer(Py_UCS4* buf, Py_ssize_t length):
+    return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, length)
+
+
+cpdef str clean_characters(str text):
+    """First pass of ``normalize``: CR -> LF, tab -> space, control characters and lone surrogates ->
+    space, zero-width and invisible formatting characters removed, Thai digits -> ASCII digits."""
+    cdef Py_ssize_t n = len(text), length = 0
+    cdef Py_UCS4 c
+    cdef Py_UCS4* buf = <Py_UCS4*>malloc((n + 1) * sizeof(Py_UCS4))
+    if buf == NULL:
+        raise MemoryError()
+    try:
+        for c in text:
+            if c == u"\r":
+                c = u"\n"
+            elif c == u"\t" or _control(c):
+                c = u" "
+            elif _zero_width(c):
+                continue
+            elif 0x0E50 <= c <= 0x0E59:
+                c = <Py_UCS4>(<unsigned int>c - 0x0E20)  # ๐..๙ -> 0..9
+            buf[length] = c
+            length += 1
+        return _from_buffer(buf, length)
+    finally:
+        free(buf)
+
+
+cpdef str squeeze(str text):
+    """Last pass of ``normalize``: three or more of the same character (not a digit or space) -> one,
+    repeated mai yamok (``ๆ ๆ``) -> one, every run of whitespace -> one space, ends stripped."""
+    cdef Py_ssize_t n = len(text), length = 0, i = 0, j
+    cdef Py_UCS4 c
+    cdef bint space = False
+    cdef Py_UCS4* buf = <Py_UCS4*>malloc((n + 1) * sizeof(Py_UCS4))
+    if buf == NULL:
+        raise MemoryError()
+    try:
+        while i < n:
+            c = text[i]
+            if Py_UNICODE_ISSPACE(c):
+                space = True
+                i += 1
+                continue
+            if space and length > 0:
+                buf[length] = u" "
+                length += 1
+            space = False
+            j = i + 1
+            if not Py_UNICODE_ISDECIMAL(c):
+                while j < n and text[j] == c:
+                    j += 1
+            if j - i >= 3 or c == u"ๆ":
+                buf[length] = c
+                length += 1
+            else:
+                while i < j:
+                    buf[length] = c
+                    length += 1
+                    i += 1
+            i = j
+            if c == u"ๆ":  # ๆ(\s*ๆ)+ -> ๆ
+                while True:
+                    j = i
+                    while j < n and Py_UNICODE_ISSPACE(text[j]):
+                        j += 1
+                    if j < n and text[j] == u"ๆ":
+                        i = j + 1
+                    else:
+                        break
+        return _from_buffer(buf, length)
+    finally:
+        free(buf)

@@ -15,18 +15,15 @@ import unicodedata
 
 from pythainlp.util import normalize as thai_normalize
 
-from bot.nlp._speedups import needs_thai_normalize
-from bot.nlp.pii import find_pii, to_ascii_digits
+from bot.nlp._speedups import clean_characters, needs_thai_normalize, squeeze
+from bot.nlp.pii import find_pii
 
-_ZERO_WIDTH_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
-_SURROGATE_OR_CONTROL_RE = re.compile("[\ud800-\udfff\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]")
 _URL_RE = re.compile(r"(?:https?://|www\.)\S+|(?<![@\w.\-])[\w\-]+\.(?:com|net|org|co\.th|go\.th|in\.th|ly|me)(?:/\S*)?",
                      re.IGNORECASE)
 _EMOJI_RE = re.compile(
     "[\U0001f000-\U0001faff\U0001fc00-\U0001ffff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff"
     "\ufe00-\ufe0f\u200d\u20e3\U000e0000-\U000e007f\u3030\u303d\u3297\u3299]"
 )
-_REPEAT_RE = re.compile(r"([^\d\s])\1{2,}")  # three or more of the same non-digit -> one
 _TEMPLATE_FIELD_RE = re.compile(
     r"(?:^|(?<=\s)|(?<=\*))(ปัญหาที่แจ้ง|ปัญหา|จุดเกิดเหตุ|จุดสังเกตุ?|พิกัดจุดสังเกต|ซอย|ถนน|เเขวง|แขวง|เขต|"
     r"บ้านเลขที่)\s*:"
@@ -38,10 +35,8 @@ _TEMPLATE_MARKERS = {
     "เขต": "xdistrictfield", "บ้านเลขที่": "xhousefield",
 }
 _PII_MARKERS = {"citizen_id": " xidnum ", "phone": " xphone ", "email": " xemail "}
-_SPACES_RE = re.compile(r"\s+")
 # Cheap searches that rule a costly pass out for most messages (each pass is a no-op without them).
 _MAYBE_URL_RE = re.compile(r"https?://|www\.|\.(?:com|net|org|co\.th|go\.th|in\.th|ly|me)", re.IGNORECASE)
-_MAYBE_REPEAT_RE = re.compile(r"(.)\1\1")
 
 
 def _mask(text: str) -> str:
@@ -59,9 +54,7 @@ def normalize(text: str) -> str:
 
     Never raises on any ``str``; returns ``""`` when nothing meaningful is left.
     """
-    text = _SURROGATE_OR_CONTROL_RE.sub(" ", text.replace("\r", "\n").replace("\t", " "))
-    text = unicodedata.normalize("NFC", _ZERO_WIDTH_RE.sub("", text))
-    text = to_ascii_digits(text)
+    text = unicodedata.normalize("NFC", clean_characters(text))
     if _MAYBE_URL_RE.search(text):
         text = _URL_RE.sub(" xurl ", text)
     text = _mask(text)
@@ -71,7 +64,4 @@ def normalize(text: str) -> str:
     text = text.replace("#1555", " x1555 ")
     if needs_thai_normalize(text):  # PyThaiNLP's normalise costs ~70 us and changes only such texts
         text = thai_normalize(text)
-    if _MAYBE_REPEAT_RE.search(text):
-        text = _REPEAT_RE.sub(r"\1", text)
-    text = re.sub(r"ๆ(\s*ๆ)+", "ๆ", text)
-    return _SPACES_RE.sub(" ", text.lower()).strip()
+    return squeeze(text).lower()

@@ -65,6 +65,8 @@ def find_pii(text: str) -> list[PiiMatch]:
         return all(end <= s or start >= e for s, e in taken)
 
     for kind, pattern in (("email", EMAIL_RE), ("citizen_id", CITIZEN_ID_RE), ("phone", PHONE_RE)):
+        if kind == "email" and "@" not in plain:
+            continue
         for m in pattern.finditer(plain):
             if kind == "citizen_id" and not citizen_id_valid(m.group()):
                 continue
