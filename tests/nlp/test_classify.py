@@ -78,7 +78,7 @@ def test_shipped_model_meets_the_bars_on_held_out_tickets(heldout_sample):
     m = evaluate_probs(probs, model.classes, heldout_sample, model.threshold)
     export_only = evaluate_probs(probs[:500], model.classes, heldout_sample[:500], model.threshold)
     assert export_only["hit_rate"] >= 0.92 and export_only["top3"] >= 0.97
-    assert m["hit_rate_non_2022_export"] >= 0.70
+    assert m["hit_rate_non_2022_export"] >= 0.76  # the baseline trained in the same run scores 0.7276
     assert export_only["precision_at_threshold"] >= 0.95 and export_only["coverage"] >= 0.8
 
 
