@@ -15,7 +15,7 @@ A ``Scorer`` is not reentrant across threads without the GIL: it keeps scratch a
 never releases the GIL, so concurrent Python threads are serialised around each call (as they are anyway).
 """
 
-from libc.math cimport log, sqrt
+from libc.math cimport exp, log, sqrt
 from libc.stdint cimport int32_t, uint64_t
 from cpython.unicode cimport (Py_UNICODE_ISDECIMAL, Py_UNICODE_ISSPACE, PyUnicode_4BYTE_KIND,
                               PyUnicode_FromKindAndData)
@@ -304,3 +304,41 @@ cpdef str squeeze(str text):
         return _from_buffer(buf, length)
     finally:
         free(buf)
+
+
+cpdef void calibrated(const float[:] scores, double temperature, const double[:] xs, const double[:] ys,
+                      double[:] out):
+    """Calibrated probabilities into ``out``: softmax of temperature-scaled scores, then the top one mapped
+    through the isotonic knots (``xs``, ``ys``; linear between knots, clipped at the ends) and the rest
+    rescaled to sum to one, never below the runner-up (the top stays the top)."""
+    cdef Py_ssize_t k, n = scores.shape[0], top = 0, m = xs.shape[0], i
+    cdef double z, zmax = scores[0] * temperature, total = 0.0, p_top, rest, c, second = 0.0
+    for k in range(1, n):
+        z = scores[k] * temperature
+        if z > zmax:
+            zmax = z
+            top = k
+    for k in range(n):
+        out[k] = exp(scores[k] * temperature - zmax)
+        total += out[k]
+    for k in range(n):
+        out[k] /= total
+    p_top = out[top]
+    rest = 1.0 - p_top
+    if m < 2 or rest <= 1e-9:
+        return
+    if p_top <= xs[0]:
+        c = ys[0]
+    elif p_top >= xs[m - 1]:
+        c = ys[m - 1]
+    else:
+        i = 1
+        while xs[i] <= p_top:  # first knot above p_top (np.interp's convention for equal knots)
+            i += 1
+        c = ys[i - 1] if xs[i] == xs[i - 1] else ys[i - 1] + (ys[i] - ys[i - 1]) * (p_top - xs[i - 1]) / (xs[i] - xs[i - 1])
+    for k in range(n):
+        if k != top and out[k] > second:
+            second = out[k]
+    c = min(max(c, second / (rest + second)), 1.0)
+    for k in range(n):
+        out[k] = c if k == top else out[k] * (1.0 - c) / rest

@@ -10,17 +10,16 @@ the text without building the feature strings, ~15x faster. Tests hold the two p
 
 from __future__ import annotations
 
-import bisect
 import json
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from bot.nlp._speedups import Scorer
+from bot.nlp._speedups import Scorer, calibrated
 from bot.nlp.features import features
 from bot.nlp.normalize import normalize
 from bot.nlp.tokenize import tokenize
@@ -41,6 +40,7 @@ class LinearTextModel:
     threshold: float
     meta: dict
     calibration: tuple[list[float], list[float]] = ((), ())  # isotonic map of top-1 probability -> P(hit)
+    _knot_arrays: tuple | None = field(default=None, repr=False, compare=False)
 
     def vector(self, feats: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Sparse TF-IDF vector (indices, l2-normalised values) of a feature list."""
@@ -73,25 +73,20 @@ class LinearTextModel:
 
     def probabilities(self, scores: np.ndarray) -> np.ndarray:
         """Calibrated probabilities: softmax of temperature-scaled scores, then the top one mapped through an
-        isotonic fit of "top answer acceptable" on held-out tickets (the rest rescaled to sum to one)."""
-        z = scores * self.temperature
-        p = np.exp(z - z.max())
-        p /= p.sum()
+        isotonic fit of "top answer acceptable" on held-out tickets (the rest rescaled to sum to one).
+        Compiled (``_speedups.calibrated``): training calibrates through this same function."""
+        out = np.empty(len(self.classes))
+        xs, ys = self._knots
+        calibrated(np.asarray(scores, np.float32), self.temperature, xs, ys, out)
+        return out
+
+    @property
+    def _knots(self) -> tuple[np.ndarray, np.ndarray]:
+        """The knots as float64 arrays, converted once per calibration (calibrate() assigns new lists)."""
         xs, ys = self.calibration
-        if len(xs) < 2:
-            return p
-        top = int(p.argmax())
-        p_top = float(p[top])
-        rest = 1.0 - p_top
-        if rest <= 1e-9:
-            return p
-        c = _interp(p_top, xs, ys)
-        p[top] = 0.0
-        second = float(p.max())
-        c = min(max(c, second / (rest + second)), 1.0)  # stay the most likely after rescaling the rest
-        p *= (1.0 - c) / rest
-        p[top] = c
-        return p
+        if self._knot_arrays is None or self._knot_arrays[0] is not xs:
+            self._knot_arrays = (xs, (np.asarray(xs, np.float64), np.asarray(ys, np.float64)))
+        return self._knot_arrays[1]
 
     def predict_text(self, text: str) -> np.ndarray:
         """Calibrated probabilities for a raw text."""
@@ -120,17 +115,6 @@ class LinearTextModel:
                    float(meta["temperature"]), float(meta["threshold"]), meta, (cal[0], cal[1]))
 
 
-def _interp(x: float, xs: list[float], ys: list[float]) -> float:
-    """``np.interp`` for one point over short Python lists (np.interp converts the lists on every call)."""
-    i = bisect.bisect_right(xs, x)
-    if i == 0:
-        return ys[0]
-    if i == len(xs):
-        return ys[-1]
-    x0, x1, y0, y1 = xs[i - 1], xs[i], ys[i - 1], ys[i]
-    return y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
-
-
 _lock = threading.Lock()
 _shipped: LinearTextModel | None = None
 
@@ -141,5 +125,7 @@ def shipped_model() -> LinearTextModel:
     if _shipped is None:
         with _lock:
             if _shipped is None:
-                _shipped = LinearTextModel.load(MODEL_DIR)
+                model = LinearTextModel.load(MODEL_DIR)
+                model.scores("", [])  # builds the compiled scorer now: part of loading, not of a first message
+                _shipped = model
     return _shipped

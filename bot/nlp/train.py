@@ -153,7 +153,7 @@ def calibrate(model: LinearTextModel, calib: list[Example]) -> None:
     """Fit temperature, the isotonic top-1 map and the threshold on the calibration tickets."""
     from sklearn.isotonic import IsotonicRegression
 
-    scores = np.vstack([_scores(model, d) for d in docs_of([e.text for e in calib])])
+    scores = np.vstack([model.scores(n, tokenize(n)) for n in map(normalize, (e.text for e in calib))])
     model.temperature = fit_temperature(scores, model.classes, calib)
     model.calibration = ((), ())
     probs = np.vstack([model.probabilities(s) for s in scores])
@@ -164,11 +164,6 @@ def calibrate(model: LinearTextModel, calib: list[Example]) -> None:
     model.calibration = ([float(x) for x in xs[keep]], [float(y) for y in ys[keep]])
     probs = np.vstack([model.probabilities(s) for s in scores])
     model.threshold = choose_threshold(*_conf_hit(probs, model.classes, calib))
-
-
-def _scores(model: LinearTextModel, doc: list[str]) -> np.ndarray:
-    i, v = model.vector(doc)
-    return v @ model.coef[i] + model.intercept
 
 
 @dataclass
