@@ -60,7 +60,7 @@ cpdef uint64_t feature_key(str feature):
 ctypedef struct Slot:
     uint64_t key
     int32_t index  # -1: empty
-    float idf
+    int32_t count  # occurrences in the text being scored (kept in the slot: one cache line per feature)
 
 
 cdef class Scorer:
@@ -68,8 +68,7 @@ cdef class Scorer:
 
     cdef Slot* slots
     cdef uint64_t mask
-    cdef int32_t* counts
-    cdef int32_t* touched
+    cdef int32_t* touched  # slots counted in the text being scored
     cdef float* idf_of
     cdef const float[:, ::1] coef
     cdef const float[:] intercept
@@ -87,15 +86,13 @@ cdef class Scorer:
             size <<= 1
         self.mask = size - 1
         self.slots = <Slot*>malloc(size * sizeof(Slot))
-        self.counts = <int32_t*>malloc((n + 1) * sizeof(int32_t))
         self.touched = <int32_t*>malloc((n + 1) * sizeof(int32_t))
         self.idf_of = <float*>malloc((n + 1) * sizeof(float))
-        if not (self.slots and self.counts and self.touched and self.idf_of):
+        if not (self.slots and self.touched and self.idf_of):
             raise MemoryError()
         for i in range(size):
             self.slots[i].index = -1
         for i in range(n):
-            self.counts[i] = 0
             self.idf_of[i] = idf[i]
             key = feature_key(vocabulary[i])
             slot = key & self.mask
@@ -105,7 +102,7 @@ cdef class Scorer:
                 slot = (slot + 1) & self.mask
             self.slots[slot].key = key
             self.slots[slot].index = <int32_t>i
-            self.slots[slot].idf = idf[i]
+            self.slots[slot].count = 0
         self.coef, self.intercept = coef, intercept
         self.n_classes = coef.shape[1]
         self.h_word = _feed(FNV_OFFSET, "w:")
@@ -114,7 +111,6 @@ cdef class Scorer:
 
     def __dealloc__(self):
         free(self.slots)
-        free(self.counts)
         free(self.touched)
         free(self.idf_of)
 
@@ -127,10 +123,10 @@ cdef class Scorer:
             if i < 0:
                 return n_touched
             if self.slots[slot].key == key:
-                if self.counts[i] == 0:
-                    self.touched[n_touched] = i
+                if self.slots[slot].count == 0:
+                    self.touched[n_touched] = <int32_t>slot
                     n_touched += 1
-                self.counts[i] += 1
+                self.slots[slot].count += 1
                 return n_touched
             slot = (slot + 1) & self.mask
 
@@ -140,7 +136,7 @@ cdef class Scorer:
         cdef uint64_t h
         cdef str token, previous = None
         cdef Py_UCS4 chars[MAX_CHARS + 2]
-        cdef int32_t f
+        cdef int32_t f, slot
         cdef double v, norm2 = 0.0
         cdef double acc[64]
         for token in tokens:
@@ -166,9 +162,10 @@ cdef class Scorer:
         for k in range(self.n_classes):
             acc[k] = 0.0
         for i in range(n_touched):
-            f = self.touched[i]
-            v = (1.0 + log(<double>self.counts[f])) * self.idf_of[f]
-            self.counts[f] = 0
+            slot = self.touched[i]
+            f = self.slots[slot].index
+            v = (1.0 + log(<double>self.slots[slot].count)) * self.idf_of[f]
+            self.slots[slot].count = 0
             norm2 += v * v
             for k in range(self.n_classes):
                 acc[k] += v * self.coef[f, k]
