@@ -25,6 +25,7 @@ cdef uint64_t FNV_OFFSET = 14695981039346656037ULL
 cdef uint64_t FNV_PRIME = 1099511628211ULL
 # Must match bot.nlp.features: MAX_CHARS and CHAR_NGRAMS (2, 3, 4).
 cdef enum:
+    PREFETCH = 8  # keys probed ahead of use
     MAX_CHARS = 2000
     MIN_N = 2
     MAX_N = 4
@@ -55,6 +56,13 @@ cdef inline uint64_t _feed(uint64_t h, str s) noexcept:
 cpdef uint64_t feature_key(str feature):
     """The 64-bit key of one feature string as ``bot.nlp.features.features`` writes it (e.g. ``"c:ถนน"``)."""
     return _finish(_feed(FNV_OFFSET, feature))
+
+
+cdef extern from *:
+    """
+    #define siang_prefetch(p) __builtin_prefetch((const void *)(p))
+    """
+    void prefetch "siang_prefetch" (const void* p) noexcept
 
 
 ctypedef struct Slot:
@@ -119,8 +127,7 @@ cdef class Scorer:
         free(self.touched)
         free(self.idf_of)
 
-    cdef inline Py_ssize_t _count(self, uint64_t h, Py_ssize_t n_touched) noexcept:
-        cdef uint64_t key = _finish(h)
+    cdef inline Py_ssize_t _count(self, uint64_t key, Py_ssize_t n_touched) noexcept:
         cdef uint64_t slot = key & self.mask
         cdef int32_t i
         while True:
@@ -136,24 +143,33 @@ cdef class Scorer:
             slot = (slot + 1) & self.mask
 
     def scores(self, str normalized, list tokens, float[:] out):
-        """Write the class scores of (``normalized``, ``tokens``) into ``out`` (length = classes)."""
-        cdef Py_ssize_t n_touched = 0, i, k, n, length, c
+        """Write the class scores of (``normalized``, ``tokens``) into ``out`` (length = classes).
+
+        Three passes so memory reads overlap: hash every feature, then probe the table (prefetching a few
+        keys ahead), then add up the weight rows of the features found (prefetching those too).
+        """
+        cdef Py_ssize_t n_touched = 0, n_keys = 0, i, k, n, length, c
         cdef uint64_t h
         cdef str token, previous = None
         cdef Py_UCS4 chars[MAX_CHARS + 2]
         cdef int32_t f, slot
         cdef double v, w, norm2 = 0.0
         cdef double acc[64]
+        cdef Py_ssize_t n_chars = min(len(normalized), MAX_CHARS)
+        cdef uint64_t* keys = <uint64_t*>malloc((2 * len(tokens) + 3 * (n_chars + 2) + 1) * sizeof(uint64_t))
+        if keys == NULL:
+            raise MemoryError()
         for token in tokens:
-            n_touched = self._count(_feed(self.h_word, token), n_touched)
+            keys[n_keys] = _finish(_feed(self.h_word, token))
+            n_keys += 1
             if previous is not None:
-                h = _feed(_step(_feed(self.h_bigram, previous), u"_"), token)
-                n_touched = self._count(h, n_touched)
+                keys[n_keys] = _finish(_feed(_step(_feed(self.h_bigram, previous), u"_"), token))
+                n_keys += 1
             previous = token
         # " " + normalized[:MAX_CHARS] + " ", as code points
         length = 1
         chars[0] = u" "
-        for c in range(min(len(normalized), MAX_CHARS)):
+        for c in range(n_chars):
             chars[length] = normalized[c]
             length += 1
         chars[length] = u" "
@@ -163,10 +179,20 @@ cdef class Scorer:
                 h = self.h_char
                 for k in range(n):
                     h = _step(h, chars[i + k])
-                n_touched = self._count(h, n_touched)
+                keys[n_keys] = _finish(h)
+                n_keys += 1
+        for i in range(min(n_keys, PREFETCH)):
+            prefetch(&self.slots[keys[i] & self.mask])
+        for i in range(n_keys):
+            if i + PREFETCH < n_keys:
+                prefetch(&self.slots[keys[i + PREFETCH] & self.mask])
+            n_touched = self._count(keys[i], n_touched)
+        free(keys)
         for k in range(self.n_classes):
             acc[k] = 0.0
         for i in range(n_touched):
+            if i + PREFETCH < n_touched:
+                prefetch(&self.coef[self.slots[self.touched[i + PREFETCH]].index, 0])
             slot = self.touched[i]
             f = self.slots[slot].index
             v = (1.0 + log(<double>self.slots[slot].count)) * self.idf_of[f]
