@@ -15,12 +15,13 @@ worker hands rows to a small pool of delivery threads and keeps ``delivery_threa
 The pool is bounded: the RQ job waits while every thread is busy, so a killed worker loses at most a few
 queue messages, which the sweeper re-enqueues from the database.
 
-Rows to many chats (an announcement's multicasts) are not one queue job each: a thread that finished one
-takes the oldest due one itself (``storage.outbox.claim_next_unordered``, in the same transaction that
-records the result), up to ``CHAIN_LIMIT`` rows, then queues a job to carry on so that pushes to citizens
-queued meanwhile get a thread. A queue job cost about 2.4 ms of CPU (RQ's bookkeeping in the worker and in
-Redis), as much as the whole request; the queue now only wakes threads up. A multicast body is sent as the
-JSON the row already holds (``LineClients.post_json``), its message objects validated with the SDK's models.
+Rows to many chats (an announcement's multicasts) are not one queue job each: a thread that finished some
+takes the oldest due ones itself, ``UNORDERED_BATCH`` at a time (``storage.outbox.claim_next_unordered``, in
+the same transaction that records the results), up to ``CHAIN_LIMIT`` rows, then queues a job to carry on so
+that pushes to citizens queued meanwhile get a thread. A queue job cost about 2.4 ms of CPU (RQ's bookkeeping
+in the worker and in Redis), as much as the whole request; the queue now only wakes threads up. A multicast
+body is sent as the JSON the row already holds (``LineClients.post_json``), its message objects validated
+with the SDK's models.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import Flask, current_app
 from linebot.v3.messaging import (
@@ -42,7 +44,7 @@ from linebot.v3.messaging import (
     PushMessageRequest,
     ReplyMessageRequest,
 )
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 
 from bot.ratelimit import RateLimiter, make_limiter
 from bot.services import Services, current_services
@@ -56,7 +58,8 @@ PAUSE_CHECK_SECONDS = 1.0  # how stale a worker's view of the monthly-limit paus
 QUOTA_CHECK_SECONDS = 10.0  # LINE's quota figures are read at most this often per process
 COUNTED = frozenset({"push", "multicast", "broadcast", "narrowcast"})  # reply is free (line-platform.md §6)
 MONTHLY_LIMIT = "monthly_limit"
-CHAIN_LIMIT = 20  # rows to many chats one thread sends in a row (about a second) before others get a turn
+CHAIN_LIMIT = 50  # rows to many chats one thread sends in a row (a few seconds) before others get a turn
+UNORDERED_BATCH = 4  # rows to many chats a thread claims (and records) at once: a quarter of the commits
 
 
 @dataclass(frozen=True)
@@ -85,86 +88,113 @@ def deliver_outbox(message_id: int) -> None:
 
 @dataclass(frozen=True)
 class Claimed:
-    """A row this thread holds the lease of."""
+    """A row this thread holds the lease of: the ORM object, or the row ``claim_next_unordered`` returned
+    (the same attributes)."""
 
-    row: OutboxMessage
+    row: OutboxMessage | Row[Any]
     token: str
+
+    @property
+    def unordered(self) -> bool:
+        return self.row.recipient == outbox.UNORDERED
 
 
 def deliver_chain(services: Services, message_id: int) -> None:
-    """Deliver one row, then carry on: the next waiting row to the same chat, or, after a row to many chats,
-    the oldest due row to many chats (at most ``CHAIN_LIMIT`` of them; then a queued job carries on)."""
-    step: int | Claimed | None = message_id
+    """Deliver one row, then carry on: the next waiting row to the same chat, or, after rows to many chats,
+    the next ``UNORDERED_BATCH`` due rows to many chats (``CHAIN_LIMIT`` of them at most; then a queued job
+    carries on)."""
+    step: int | list[Claimed] = message_id
     unordered = 0
-    while step is not None:
+    while step:
         claimed = _claim(services, step) if isinstance(step, int) else step
-        if claimed is None:
+        if not claimed:
             return
-        if claimed.row.recipient == outbox.UNORDERED:
-            unordered += 1
+        unordered += sum(1 for item in claimed if item.unordered)
         step = _deliver_claimed(services, claimed, carry_on=unordered < CHAIN_LIMIT)
 
 
-def _claim(services: Services, message_id: int) -> Claimed | None:
+def _claim(services: Services, message_id: int) -> list[Claimed]:
     """The row, if ours to send now. A row to many chats already taken (a thread carrying on got there first)
-    is no reason to idle: the job takes the oldest due one instead."""
+    is no reason to idle: the job takes the oldest due ones instead."""
     lease = services.settings.job_lease_seconds
     with services.transaction() as session:
         token = outbox.claim(session, message_id, lease)
         if token is not None:
             row = outbox.get(session, message_id)
-            return Claimed(row, token) if row is not None else None
+            return [Claimed(row, token)] if row is not None else []
         kind = outbox.is_unordered(session, message_id)
-        taken = outbox.claim_next_unordered(session, kind, lease) if kind else None
-        return Claimed(*taken) if taken else None
+        taken = outbox.claim_next_unordered(session, kind, lease, UNORDERED_BATCH) if kind else []
+        return [Claimed(row, row.lease_token) for row in taken]
 
 
-def _deliver_claimed(services: Services, claimed: Claimed, carry_on: bool) -> int | Claimed | None:
-    """Send one claimed row and record the outcome; returns what to deliver next (a row id to claim, a row
-    already claimed in the same transaction, or None)."""
-    row, token = claimed.row, claimed.token
-    message_id, unordered = row.id, row.recipient == outbox.UNORDERED
+def _deliver_claimed(services: Services, claimed: list[Claimed], carry_on: bool) -> int | list[Claimed]:
+    """Send the claimed rows one after another and record every outcome in one transaction; returns what to
+    deliver next (a row id to claim, rows already claimed in the same transaction, or nothing: 0 or [])."""
     state = runtime(services)
+    claimed_at = time.monotonic()
+    outcomes = [_attempt(services, state, item.row, claimed_at) for item in claimed]
+    last = claimed[-1]
+    wake: int | None = None
+    with services.transaction() as session:
+        carry = [_record(session, item, outcome) for item, outcome in zip(claimed, outcomes)]
+        if not all(carry):
+            return 0
+        if not last.unordered:
+            next_step: int | list[Claimed] = outbox.next_for_recipient(session, last.row.recipient,
+                                                                       last.row.id) or 0
+        elif carry_on:
+            taken = outbox.claim_next_unordered(session, last.row.kind, services.settings.job_lease_seconds,
+                                                UNORDERED_BATCH)
+            next_step = [Claimed(row, row.lease_token) for row in taken]
+        else:
+            next_step, wake = [], outbox.next_unordered_id(session, last.row.kind)
+    if wake is not None:
+        services.jobs.enqueue("deliver_outbox", wake)
+    if any(outcome.state == "sent" and outcome.via in COUNTED for outcome in outcomes):
+        state.resumed(services)
+    return next_step
+
+
+def _attempt(services: Services, state: "DeliveryRuntime", row: OutboxMessage | Row[Any],
+             claimed_at: float) -> Outcome:
+    """One row's attempt at LINE, or why it is not attempted now (a pause; our lease running low because the
+    rows claimed before it in the same batch waited long for rate-limit slots)."""
     paused_until = state.paused_until(services) if endpoint_of(row) in COUNTED else None
-    outcome = (Outcome("retry", error="paused: LINE monthly limit", counts=False,
+    if paused_until:
+        return Outcome("retry", error="paused: LINE monthly limit", counts=False,
                        delay=(paused_until - utcnow()).total_seconds() + random.uniform(0, 1))
-               if paused_until else send(services, row))
+    if time.monotonic() - claimed_at > services.settings.job_lease_seconds / 2:
+        return Outcome("retry", error="lease running low", counts=False)
+    outcome = send(services, row)
     if outcome.state == MONTHLY_LIMIT:
         paused_until = state.pause(services, outcome.details)
         outcome = Outcome("retry", error=outcome.error, counts=False,
                           delay=(paused_until - utcnow()).total_seconds() + random.uniform(0, 1))
-    wake: int | None = None
-    with services.transaction() as session:
-        if outcome.state == "sent":
-            outbox.mark_sent(session, message_id, token, outcome.via or row.kind, outcome.request_id)
-            log.info("delivered", extra={"outbox_id": message_id, "line_request_id": outcome.request_id,
-                                         "status": outcome.via})
-        elif outcome.state == "failed":
-            outbox.mark_failed(session, message_id, token, outcome.error or "failed",
-                               status=outcome.status, details=outcome.details)
-            log.warning("delivery failed permanently", extra={"outbox_id": message_id, "reason": outcome.error})
-        elif outcome.counts and row.attempts >= MAX_ATTEMPTS:
-            outbox.mark_failed(session, message_id, token, f"gave up after {row.attempts} attempts: {outcome.error}")
-            log.error("delivery given up", extra={"outbox_id": message_id, "reason": outcome.error})
-        else:
-            extra = {} if outcome.counts else {"attempts": row.attempts - 1}
-            outbox.schedule_retry(session, message_id, token, outcome.delay, outcome.error or "retry", **extra)
-            log.info("delivery rescheduled", extra={"outbox_id": message_id, "attempt": row.attempts,
-                                                    "delay": round(outcome.delay, 2), "reason": outcome.error})
-            if not (unordered and outcome.counts):  # a pause or our own throttle holds the next row too
-                return None
-        if not unordered:
-            next_step: int | Claimed | None = outbox.next_for_recipient(session, row.recipient, message_id)
-        elif carry_on:
-            taken = outbox.claim_next_unordered(session, row.kind, services.settings.job_lease_seconds)
-            next_step = Claimed(*taken) if taken else None
-        else:
-            next_step, wake = None, outbox.next_unordered_id(session, row.kind)
-    if wake is not None:
-        services.jobs.enqueue("deliver_outbox", wake)
-    if outcome.state == "sent" and outcome.via in COUNTED:
-        state.resumed(services)
-    return next_step
+    return outcome
+
+
+def _record(session, claimed: Claimed, outcome: Outcome) -> bool:
+    """Record one outcome; False when the chain should stop here (a retry of a row to one chat holds the
+    rows behind it; a pause or our own throttle would hold the next rows too)."""
+    row, token = claimed.row, claimed.token
+    if outcome.state == "sent":
+        outbox.mark_sent(session, row.id, token, outcome.via or row.kind, outcome.request_id)
+        log.info("delivered", extra={"outbox_id": row.id, "line_request_id": outcome.request_id,
+                                     "status": outcome.via})
+    elif outcome.state == "failed":
+        outbox.mark_failed(session, row.id, token, outcome.error or "failed", status=outcome.status,
+                           details=outcome.details)
+        log.warning("delivery failed permanently", extra={"outbox_id": row.id, "reason": outcome.error})
+    elif outcome.counts and row.attempts >= MAX_ATTEMPTS:
+        outbox.mark_failed(session, row.id, token, f"gave up after {row.attempts} attempts: {outcome.error}")
+        log.error("delivery given up", extra={"outbox_id": row.id, "reason": outcome.error})
+    else:
+        extra = {} if outcome.counts else {"attempts": row.attempts - 1}
+        outbox.schedule_retry(session, row.id, token, outcome.delay, outcome.error or "retry", **extra)
+        log.info("delivery rescheduled", extra={"outbox_id": row.id, "attempt": row.attempts,
+                                                "delay": round(outcome.delay, 2), "reason": outcome.error})
+        return claimed.unordered and outcome.counts
+    return True
 
 
 def endpoint_of(row: OutboxMessage) -> str:

@@ -188,16 +188,26 @@ def multicast(emu: Emulator, body: dict[str, Any], call: Call) -> Result:
     to = body.get("to") or []
     if not 1 <= len(to) <= MAX_MULTICAST_RECIPIENTS:
         raise bad_request([detail(f"Size must be between 1 and {MAX_MULTICAST_RECIPIENTS}", "to")])
-    bad = [detail("The property, 'to', in the request body is invalid", f"to[{i}]")
-           for i, uid in enumerate(to) if not isinstance(uid, str) or not USER_ID.match(uid)]
-    if bad:
-        raise bad_request(bad)
+    if not _all_user_ids(to):
+        raise bad_request([detail("The property, 'to', in the request body is invalid", f"to[{i}]")
+                           for i, uid in enumerate(to) if not isinstance(uid, str) or not USER_ID.match(uid)])
     people = list(dict.fromkeys(to))  # a user id given twice gets the message once
     with emu.platform.lock:
-        reachable = [uid for uid in people if emu.platform.chat_members(uid)]
+        users = emu.platform.users  # user ids only (checked above): a friend is reached, anyone else is not
+        reachable = [uid for uid in people if (user := users.get(uid)) is not None and user.status == FRIEND]
         _charge(emu, len(reachable))
         emu.platform.fan_out(people, "multicast", call.request_id, call.retry_key, messages, reachable)
     return 200, {}
+
+
+_USER_ID_LINES = re.compile(r"(?:U[0-9a-f]{32}\n)*")
+
+
+def _all_user_ids(values: list[Any]) -> bool:
+    """Every value is a user id: one regex over the joined list (500 separate matches cost ~0.3 ms). Every
+    value being 33 characters long keeps each one aligned with one ``U…\n`` of the pattern."""
+    return all(isinstance(value, str) and len(value) == 33 for value in values) \
+        and _USER_ID_LINES.fullmatch("".join(value + "\n" for value in values)) is not None
 
 
 def _to_all_friends(emu: Emulator, body: dict[str, Any], call: Call) -> int:

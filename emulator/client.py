@@ -227,6 +227,10 @@ class EmulatorClient:
             params["text"] = text
         return self._call("GET", "/recipients", params=params)["counts"]
 
+    def accepted_times(self, endpoint: str) -> list[int]:
+        """When each accepted request of `endpoint` reached the platform (ms since the epoch), in order."""
+        return self._call("GET", f"/accepted/{endpoint}")["times"]
+
     def texts_for(self, chat_id: str, since: int = 0) -> list[str]:
         """Just the text of the text messages delivered to a chat, in order."""
         return [m["message"]["text"] for m in self.messages_for(chat_id, since) if "text" in m["message"]]

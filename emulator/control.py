@@ -249,6 +249,12 @@ def recipients() -> Response:
     return jsonify({"counts": counts, "total": sum(counts.values())})
 
 
+@bp.get("/accepted/<endpoint>")
+def accepted(endpoint: str) -> Response:
+    """When each accepted request of an endpoint (`multicast`, `push`...) was recorded, ms since the epoch."""
+    return jsonify({"times": current().platform.accepted_times(endpoint)})
+
+
 @bp.get("/chats/<chat_id>/timeline")
 def timeline(chat_id: str) -> Response:
     """Both directions of one chat in order, for the chat page: the citizen's messages and the bot's."""

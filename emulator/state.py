@@ -283,6 +283,17 @@ class Platform:
             elif record.seq > since and (chat_id is None or record.chat_id == chat_id):
                 yield record
 
+    def accepted_times(self, endpoint: str) -> list[int]:
+        """When each accepted request of ``endpoint`` was recorded (ms since the epoch), in order: the rate the
+        platform saw, whatever the bot's own bookkeeping says."""
+        with self.lock:
+            records = list(self.deliveries)
+        times: dict[str, int] = {}
+        for record in records:
+            if record.endpoint == endpoint:
+                times.setdefault(record.request_id, record.timestamp)
+        return list(times.values())
+
     def recipient_counts(self, endpoints: Iterable[str] = ("multicast", "broadcast", "narrowcast"),
                          text: str | None = None) -> Counter[str]:
         """Chat id -> how many accepted requests of ``endpoints`` reached it (delivered or not), optionally only

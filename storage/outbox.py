@@ -11,16 +11,18 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import and_, exists, func, not_, or_, select, update
+from sqlalchemy import Row, and_, bindparam, exists, func, insert, not_, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from storage import leases
 from storage.models import DeliveryAlert, OutboxMessage, utcnow
 
 UNORDERED = "*"  # the recipient of rows to many chats
-# A never-tried row to many chats younger than this is not "lost" yet: it has a queued job or a worker carrying
-# on from the previous row will take it (see ``stale``).
+# A never-tried row to many chats younger than this is not "lost" yet: it has a queued job, or a worker carrying
+# on from earlier rows will take it (see ``stale``).
 FRESH_UNORDERED_GRACE = timedelta(seconds=10)
 
 
@@ -53,6 +55,27 @@ def add_message(session: Session, *, kind: str, recipient: str, messages: list[d
     return row
 
 
+def add_multicasts(session: Session, recipient_lists: list[str], messages: list[dict],
+                   notification_disabled: bool = False) -> list[int]:
+    """Queue one multicast per JSON array of user ids (1..500 each, as the audience query builds them), all
+    with the same messages; their ids in order.
+
+    One multi-row INSERT for all of them: an announcement writes thousands of these, and the ORM's
+    object-per-row flush cost more than the rows themselves."""
+    if not 1 <= len(messages) <= 5:
+        raise ValueError(f"a LINE request carries 1 to 5 messages, got {len(messages)}")
+    if not recipient_lists:
+        return []
+    now, body = utcnow(), json.dumps(messages, ensure_ascii=False, separators=(",", ":"))
+    table = OutboxMessage.__table__
+    rows = [{"kind": "multicast", "recipient": UNORDERED, "recipients": users, "messages": body,
+             "retry_key": str(uuid.uuid4()), "notification_disabled": notification_disabled, "status": "pending",
+             "attempts": 0, "next_attempt_at": now, "created_at": now} for users in recipient_lists]
+    result = session.connection().execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+    return list(result.scalars())
+
+
 def claim(session: Session, message_id: int, lease_seconds: float) -> str | None:
     """Take a due row, unless an older row to the same recipient is still unsent (per-chat order)."""
     return leases.claim(session, OutboxMessage, message_id, lease_seconds, order_by="recipient",
@@ -77,26 +100,39 @@ def _unordered_due(kind: str, now: datetime):
                 OutboxMessage.recipient == UNORDERED, OutboxMessage.kind == kind)
 
 
-def claim_next_unordered(session: Session, kind: str, lease_seconds: float) -> tuple[OutboxMessage, str] | None:
-    """Take the oldest due row to many chats of ``kind`` (multicast, broadcast) with a lease: (row, token).
+def claim_next_unordered(session: Session, kind: str, lease_seconds: float, limit: int = 1) -> list[Row[Any]]:
+    """Take up to ``limit`` of the oldest due rows to many chats of ``kind`` (multicast, broadcast), one lease
+    token for them all; oldest first.
 
-    One statement: ``UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING …`` on
-    PostgreSQL, so concurrent workers skip each other's candidate instead of queueing on it; SQLite runs
-    writers one at a time (``BEGIN IMMEDIATE``). None when nothing is due (or, rarely on PostgreSQL, when the
-    candidate was taken meanwhile: the caller's chain just ends and queued jobs or the sweeper carry on)."""
+    Returns the rows as they are now (every column, ``lease_token`` being ours); empty when nothing is due.
+    One statement: ``WITH picked AS MATERIALIZED (SELECT … LIMIT n FOR UPDATE SKIP LOCKED) UPDATE … WHERE id IN
+    picked RETURNING …`` on PostgreSQL, so concurrent workers skip each other's candidates instead of queueing
+    on them; SQLite runs writers one at a time (``BEGIN IMMEDIATE``). Rarely on PostgreSQL a candidate is taken meanwhile and fewer
+    rows come back than are due: the caller carries on with what it got, queued jobs and the sweeper with the
+    rest."""
     now = utcnow()
-    token = str(uuid.uuid4())
-    candidate = (select(OutboxMessage.id).where(_unordered_due(kind, now))
-                 .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(1)
-                 .with_for_update(skip_locked=True).scalar_subquery())
-    row = session.scalars(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == candidate, OutboxMessage.status == "pending")
-        .values(status="sending", lease_token=token, lease_expires_at=now + timedelta(seconds=lease_seconds),
-                attempts=OutboxMessage.attempts + 1)
-        .returning(OutboxMessage)
-        .execution_options(synchronize_session=False, populate_existing=True)).one_or_none()
-    return (row, token) if row is not None else None
+    rows = session.connection().execute(_claim_next_statement(), {
+        "b_kind": kind, "b_now": now, "b_token": str(uuid.uuid4()), "b_limit": limit,
+        "b_expires": now + timedelta(seconds=lease_seconds)}).all()
+    return sorted(rows, key=lambda row: (row.next_attempt_at, row.id))
+
+
+@lru_cache(maxsize=1)
+def _claim_next_statement():
+    """Built once: it runs for every few multicasts, and building the expression cost more than running it."""
+    table = OutboxMessage.__table__
+    candidates = (select(table.c.id)
+                  .where(table.c.status == "pending", table.c.next_attempt_at <= bindparam("b_now"),
+                         table.c.recipient == UNORDERED, table.c.kind == bindparam("b_kind"))
+                  .order_by(table.c.next_attempt_at, table.c.id).limit(bindparam("b_limit"))
+                  .with_for_update(skip_locked=True))
+    # MATERIALIZED: the candidates are chosen (and locked) once. As a plain ``IN (subquery)`` PostgreSQL may
+    # plan a nested loop that runs the subquery again for every row, taking more rows than the limit.
+    picked = candidates.cte("picked").prefix_with("MATERIALIZED")
+    return (update(table).where(table.c.id.in_(select(picked.c.id)), table.c.status == "pending")
+            .values(status="sending", lease_token=bindparam("b_token"), lease_expires_at=bindparam("b_expires"),
+                    attempts=table.c.attempts + 1)
+            .returning(*table.c))
 
 
 def next_unordered_id(session: Session, kind: str) -> int | None:
@@ -124,8 +160,19 @@ def get(session: Session, message_id: int) -> OutboxMessage | None:
 
 
 def mark_sent(session: Session, message_id: int, token: str, via: str, request_id: str | None) -> bool:
-    return leases.finish(session, OutboxMessage, message_id, token, status="sent", sent_at=utcnow(),
-                         sent_via=via, line_request_id=request_id, last_error=None)
+    """Record LINE's acceptance, if our lease still holds (one prebuilt statement: it runs for every row)."""
+    return session.connection().execute(_mark_sent_statement(), {
+        "b_id": message_id, "b_token": token, "b_sent_at": utcnow(), "b_via": via,
+        "b_request_id": request_id}).rowcount == 1
+
+
+@lru_cache(maxsize=1)
+def _mark_sent_statement():
+    table = OutboxMessage.__table__
+    return (update(table).where(table.c.id == bindparam("b_id"), table.c.lease_token == bindparam("b_token"))
+            .values(status="sent", sent_at=bindparam("b_sent_at"), sent_via=bindparam("b_via"),
+                    line_request_id=bindparam("b_request_id"), last_error=None, lease_token=None,
+                    lease_expires_at=None))
 
 
 def mark_failed(session: Session, message_id: int, token: str, error: str, status: int | None = None,
@@ -170,14 +217,15 @@ def stale(session: Session, limit: int = 500) -> list[int]:
     Only the first unsent row of each chat is returned: the rows behind it cannot be claimed before it
     (per-chat order) and are carried on by the worker that delivers it (``next_for_recipient``), so a
     backlog of thousands of rows costs the sweeper one row per chat, not one per message. Likewise a row to
-    many chats written less than ``FRESH_UNORDERED_GRACE`` ago and never tried is left alone: an announcement
-    writes a few hundred of them ahead of delivery, and re-queueing each one every sweep would cost more
-    than sending it."""
+    many chats written less than ``FRESH_UNORDERED_GRACE`` ago and never tried nor put back (no
+    ``last_error``) is left alone: an announcement writes a few hundred of them ahead of delivery, and
+    re-queueing each one every sweep would cost more than sending it."""
     now = utcnow()
     earlier = aliased(OutboxMessage)
     first_of_chat = or_(
         and_(OutboxMessage.recipient == UNORDERED,
-             not_(and_(OutboxMessage.attempts == 0, OutboxMessage.created_at > now - FRESH_UNORDERED_GRACE))),
+             not_(and_(OutboxMessage.attempts == 0, OutboxMessage.last_error.is_(None),
+                       OutboxMessage.created_at > now - FRESH_UNORDERED_GRACE))),
         and_(OutboxMessage.recipient != UNORDERED,
              ~exists().where(earlier.recipient == OutboxMessage.recipient, earlier.id < OutboxMessage.id,
                              earlier.status.in_(("pending", "sending")))),

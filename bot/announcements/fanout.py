@@ -9,14 +9,15 @@ announcement's row lock, so a cancellation either lands before it (which then wr
 
 The fan-out writes ahead of delivery, but only so far: while the rows to many chats waiting for LINE would
 take more than ``BACKLOG_SECONDS`` at LINE's multicast rate, it waits (renewing its lease). Delivery never
-starves (a transaction of ten chunks takes milliseconds), and an announcement to 50 million followers never
+starves (a transaction of twenty chunks takes milliseconds), and an announcement to 50 million followers never
 has more than a few hundred outbox rows waiting. In a ``siang worker`` the fan-out runs on a thread of its
 own, so the worker keeps delivering meanwhile. (Embedded mode, for development, writes ahead without a bound:
 its fan-out runs on one of the few worker threads, which must not wait for the others.)
 
 Delivery itself (retry keys, 409, backoff, the shared rate limiter) is the outbox's: ``bot.delivery``. Each
-transaction queues one delivery job; the thread that takes it carries on from row to row
-(``bot.delivery.deliver_chain``), so an announcement costs a queue job per ten rows, not one per row.
+transaction queues one delivery job (more while delivery is starting: ``_wake_ups``); the thread that takes
+it carries on from row to row (``bot.delivery.deliver_chain``), so an announcement costs a queue job per
+twenty rows, not one per row.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from datetime import timedelta
 from flask import Flask, current_app
 
 from bot.announcements import compose
+from bot.delivery import UNORDERED_BATCH
 from bot.ratelimit import parse_limits
 from bot.services import Services, current_services
 from storage import announcements as repo
@@ -38,7 +40,7 @@ from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 CHUNK = 500  # LINE's multicast maximum (line-platform.md §6)
-CHUNKS_PER_TRANSACTION = 10  # one commit, one audience query and one queue job per 5,000 recipients
+CHUNKS_PER_TRANSACTION = 20  # one commit, one audience query and one queue job per 10,000 recipients
 BACKLOG_SECONDS = 2.0  # how far ahead of delivery the fan-out may write, in seconds of LINE's multicast rate
 BACKLOG_POLL_SECONDS = 0.1
 
@@ -101,9 +103,11 @@ def fan_out(services: Services, announcement_id: int, chunk: int | None = None) 
     log.info("announcement fan-out", extra={"announcement_id": announcement_id})
     backlog = None if services.settings.embedded or everyone else backlog_limit(services)
     while True:
-        if backlog is not None and not _wait_for_delivery(services, announcement_id, token, backlog):
+        waiting = 0 if backlog is None else _wait_for_delivery(services, announcement_id, token, backlog)
+        if waiting is None:
             return False
-        first_id, finished = None, False
+        written: list[int] = []
+        finished = False
         with services.transaction() as session:
             row = repo.lock_for_chunk(session, announcement_id, token)
             if row is None:  # cancelled, or our lease was taken over by another worker
@@ -111,39 +115,51 @@ def fan_out(services: Services, announcement_id: int, chunk: int | None = None) 
             if everyone:
                 message = outbox.add_message(session, kind="broadcast", recipient=outbox.UNORDERED, messages=body)
                 repo.add_batch(session, row, message.id, row.audience or 0, 0, 0)
-                first_id, finished = message.id, True
+                written, finished = [message.id], True
             else:
-                page = repo.audience_page(session, topics, provinces, row.cursor_citizen_id,
-                                          chunk * CHUNKS_PER_TRANSACTION)
-                for start in range(0, len(page), chunk):
-                    part = page[start:start + chunk]
-                    message = outbox.add_message(session, kind="multicast", recipient=outbox.UNORDERED,
-                                                 recipients=[uid for _, uid in part], messages=body)
-                    repo.add_batch(session, row, message.id, len(part), row.cursor_citizen_id + 1, part[-1][0])
-                    row.cursor_citizen_id = part[-1][0]
-                    first_id = first_id or message.id
-                finished = len(page) < chunk * CHUNKS_PER_TRANSACTION
+                parts = repo.audience_chunks(session, topics, provinces, row.cursor_citizen_id, chunk,
+                                             CHUNKS_PER_TRANSACTION)
+                ids = outbox.add_multicasts(session, [part.recipients_json for part in parts], body)
+                firsts = [row.cursor_citizen_id + 1] + [part.last_citizen_id + 1 for part in parts[:-1]]
+                repo.add_batches(session, row, [(outbox_id, part.count, first, part.last_citizen_id)
+                                                for outbox_id, part, first in zip(ids, parts, firsts)])
+                if parts:
+                    row.cursor_citizen_id, written = parts[-1].last_citizen_id, ids
+                finished = sum(part.count for part in parts) < chunk * CHUNKS_PER_TRANSACTION
             if finished:
                 row.fanned_out_at, row.lease_token, row.lease_expires_at = utcnow(), None, None
             else:
                 row.lease_expires_at = utcnow() + timedelta(seconds=lease)
-        if first_id is not None:
-            services.jobs.enqueue("deliver_outbox", first_id)
+        try:
+            services.jobs.enqueue_many("deliver_outbox", _wake_ups(written, waiting))
+        except Exception:  # noqa: BLE001 - Redis down: the rows are committed, threads or the sweeper take them
+            log.warning("queueing delivery failed", extra={"announcement_id": announcement_id}, exc_info=True)
         if finished:
             with services.transaction() as session:
                 repo.finish_if_done(session, announcement_id)
             return True
 
 
-def _wait_for_delivery(services: Services, announcement_id: int, token: str, backlog: int) -> bool:
-    """Wait while ``backlog`` rows to many chats are already waiting for LINE; False if the fan-out stopped
-    being ours meanwhile (cancelled, or the lease was taken over)."""
+def _wake_ups(written: list[int], waiting: int) -> list[int]:
+    """Rows to queue a delivery job for. Threads delivering rows carry on to the next ones by themselves, so
+    one job per transaction keeps them going; but when delivery had run dry (the start of an announcement,
+    fewer rows waiting than this transaction wrote) every batch a thread takes at once gets a job, so that
+    enough threads start at once."""
+    if len(written) > waiting:
+        return written[::UNORDERED_BATCH]
+    return written[:1]
+
+
+def _wait_for_delivery(services: Services, announcement_id: int, token: str, backlog: int) -> int | None:
+    """Wait while ``backlog`` rows to many chats are already waiting for LINE; how many are waiting then, or
+    None if the fan-out stopped being ours meanwhile (cancelled, or the lease was taken over)."""
     while True:
         with services.transaction() as session:
-            if outbox.unordered_backlog(session) < backlog:
-                return True
+            waiting = outbox.unordered_backlog(session)
+            if waiting < backlog:
+                return waiting
             if not repo.renew_fanout(session, announcement_id, token, services.settings.job_lease_seconds):
-                return False
+                return None
         time.sleep(BACKLOG_POLL_SECONDS)
 
 

@@ -64,22 +64,29 @@ def test_a_fan_out_that_crashes_mid_chunk_resumes_after_the_last_committed_recip
     add_subscribers(database_url, users)
     services = bot.services
     monkeypatch.setattr(fanout, "CHUNK", 7)
-    original, calls = fanout.outbox.add_message, {"n": 0}
+    monkeypatch.setattr(fanout, "CHUNKS_PER_TRANSACTION", 2)  # 9 chunks in 5 transactions
+    original, calls = fanout.outbox.add_multicasts, {"n": 0}
 
-    def crash_on_the_fourth_chunk(*args, **kwargs):
+    def crash_in_the_third_transaction(*args, **kwargs):
         calls["n"] += 1
-        if calls["n"] == 4:
-            raise RuntimeError("worker died")  # the chunk's transaction is rolled back, the lease stays held
+        if calls["n"] == 3:
+            raise RuntimeError("worker died")  # the transaction is rolled back, the lease stays held
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(fanout.outbox, "add_message", crash_on_the_fourth_chunk)
+    monkeypatch.setattr(fanout.outbox, "add_multicasts", crash_in_the_third_transaction)
     news = service.create(services, draft("ข่าวสวัสดิการ", topics=["welfare"]), actor="staff@test")
     service.publish(services, news, actor="staff@test")
     figures = wait_for_status(services, news, "sent", timeout=60)  # the sweeper resumes after the lease expires
 
-    assert calls["n"] > 4, "the fan-out was never resumed"
+    assert calls["n"] > 3, "the fan-out was never resumed"
     assert received(line, "ข่าวสวัสดิการ") == {uid: 1 for uid in users}
     assert (figures.batches, figures.delivered) == (9, 60)
+    with services.transaction() as session:
+        ranges = list(session.execute(select(AnnouncementBatch.first_citizen_id, AnnouncementBatch.last_citizen_id)
+                                      .where(AnnouncementBatch.announcement_id == news)
+                                      .order_by(AnnouncementBatch.seq)))
+    assert all(first <= last for first, last in ranges)
+    assert all(later[0] == earlier[1] + 1 for earlier, later in zip(ranges, ranges[1:])), ranges
 
 
 def test_everyone_who_follows_is_one_broadcast(bot, line, database_url):
