@@ -27,16 +27,18 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def rate(fn, items, repeats: int = 3) -> float:
-    """Items per second, the best of ``repeats`` passes (the machine is shared: the best is the least
-    disturbed; every figure of a run is taken the same way, so ratios compare like with like)."""
-    best = float("inf")
+def rates(fns: dict, items, repeats: int = 5) -> dict[str, float]:
+    """Items per second of each function, the best of ``repeats`` passes, the passes of all functions taken
+    in turn (the machine is shared and its clock speed drifts: interleaving exposes every function to the
+    same conditions, and the best pass is the least disturbed one)."""
+    best = {name: float("inf") for name in fns}
     for _ in range(repeats):
-        t = time.perf_counter()
-        for x in items:
-            fn(x)
-        best = min(best, time.perf_counter() - t)
-    return len(items) / best
+        for name, fn in fns.items():
+            t = time.perf_counter()
+            for x in items:
+                fn(x)
+            best[name] = min(best[name], time.perf_counter() - t)
+    return {name: len(items) / seconds for name, seconds in best.items()}
 
 
 def main() -> None:
@@ -63,13 +65,12 @@ def main() -> None:
     for x in texts[:50]:  # warm caches (dictionary tries, regexes)
         classify(x), tokenize(x), tokenize(x, "newmm")
 
-    tok_o3 = rate(tokenize, texts)
-    tok_mm = rate(lambda x: tokenize(x, "newmm"), texts)
-    norm_tok = rate(lambda x: tokenize(normalize(x)), texts)
     model = shipped_model()
-    category = rate(model.predict_text, texts)
-    cls = rate(classify, texts)
-
+    r = rates({"nlpo3": tokenize, "newmm": lambda x: tokenize(x, "newmm"),
+               "norm_tok": lambda x: tokenize(normalize(x)), "category": model.predict_text,
+               "classify": classify}, texts)
+    tok_o3, tok_mm, norm_tok, category, cls = (r[k] for k in ("nlpo3", "newmm", "norm_tok", "category",
+                                                               "classify"))
     norms = [normalize(x) for x in texts]
     same = sum(tokenize(n) == tokenize(n, "newmm") for n in norms) / len(norms)
 
