@@ -371,3 +371,63 @@ cpdef void calibrated(const float[:] scores, double temperature, const double[:]
     c = min(max(c, second / (rest + second)), 1.0)
     for k in range(n):
         out[k] = c if k == top else out[k] * (1.0 - c) / rest
+
+
+cpdef Py_ssize_t longest_digit_run(str text):
+    """Digits in the longest run of decimal digits (any script, as the patterns' ``\\d``) in which each pair
+    is at most one ``' '``, ``'-'`` or ``'.'`` apart: a phone number needs 9, a citizen ID 13, so shorter runs
+    rule both patterns out."""
+    cdef Py_ssize_t best = 0, run = 0
+    cdef bint gap = False
+    cdef Py_UCS4 c
+    for c in text:
+        if Py_UNICODE_ISDECIMAL(c):
+            run += 1
+            gap = False
+            if run > best:
+                best = run
+        elif (c == u" " or c == u"-" or c == u".") and run and not gap:
+            gap = True
+        else:
+            run = 0
+            gap = False
+    return best
+
+
+cdef inline Py_UCS4 _lower_ascii(Py_UCS4 c) noexcept:
+    return <Py_UCS4>(<unsigned int>c + 32) if 0x41 <= c <= 0x5A else c
+
+
+cdef bint _at(str text, Py_ssize_t i, str word) noexcept:
+    """``text[i:]`` starts with ``word`` (lower-case ASCII), ignoring ASCII case."""
+    cdef Py_ssize_t k, n = len(word)
+    cdef Py_UCS4 a, b
+    if i + n > len(text):
+        return False
+    for k in range(n):
+        a = text[i + k]
+        b = word[k]
+        if _lower_ascii(a) != b:
+            return False
+    return True
+
+
+cpdef bint maybe_url(str text):
+    """False when no link can be in ``text``: no ``://``, no ``www.`` and no dot before a top-level domain
+    the link pattern knows (com, net, org, co.th, go.th, in.th, ly, me), in any case."""
+    cdef Py_ssize_t i, n = len(text)
+    cdef Py_UCS4 c
+    for i in range(n):
+        c = text[i]
+        if c == u":":
+            if _at(text, i, "://"):
+                return True
+        elif c == u"w" or c == u"W":
+            if _at(text, i, "www."):
+                return True
+        elif c == u".":
+            if (_at(text, i, ".com") or _at(text, i, ".net") or _at(text, i, ".org") or _at(text, i, ".co.th")
+                    or _at(text, i, ".go.th") or _at(text, i, ".in.th") or _at(text, i, ".ly")
+                    or _at(text, i, ".me")):
+                return True
+    return False

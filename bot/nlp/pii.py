@@ -11,11 +11,12 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.nlp._speedups import longest_digit_run
+
 PiiKind = Literal["citizen_id", "phone", "email"]
 
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _THAI_DIGIT_RE = re.compile("[๐-๙]")
-_MAYBE_PII_RE = re.compile(r"[0-9@]")
 
 
 def to_ascii_digits(text: str) -> str:
@@ -56,7 +57,8 @@ def find_pii(text: str) -> list[PiiMatch]:
     Thai digits are read as digits (the translation keeps string positions unchanged).
     """
     plain = to_ascii_digits(text)
-    if not _MAYBE_PII_RE.search(plain):
+    has_at = "@" in plain
+    if not has_at and longest_digit_run(plain) < 9:  # too few digits for a phone number or an ID
         return []
     found: list[PiiMatch] = []
     taken: list[tuple[int, int]] = []
@@ -65,7 +67,7 @@ def find_pii(text: str) -> list[PiiMatch]:
         return all(end <= s or start >= e for s, e in taken)
 
     for kind, pattern in (("email", EMAIL_RE), ("citizen_id", CITIZEN_ID_RE), ("phone", PHONE_RE)):
-        if kind == "email" and "@" not in plain:
+        if kind == "email" and not has_at:
             continue
         for m in pattern.finditer(plain):
             if kind == "citizen_id" and not citizen_id_valid(m.group()):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bot.nlp import normalize, tokenize
-from bot.nlp._speedups import Scorer, feature_key, needs_thai_normalize
+from bot.nlp._speedups import Scorer, feature_key, longest_digit_run, maybe_url, needs_thai_normalize
 from bot.nlp.model import dequantize, quantize, shipped_model
 
 MESSY = [
@@ -98,3 +98,33 @@ def test_skipping_pythainlp_normalize_changes_no_real_text(traffy_examples, monk
 ])
 def test_needs_thai_normalize_on_crafted_marks(text, expected):
     assert needs_thai_normalize(text) is expected
+
+
+def test_the_cheap_looks_never_rule_out_a_text_the_full_patterns_match(traffy_examples):
+    """Over every shared complaint: no link where ``maybe_url`` says none can be, no phone or ID where the
+    digit runs are too short."""
+    import importlib
+
+    normalize_module = importlib.import_module("bot.nlp.normalize")
+    pii = importlib.import_module("bot.nlp.pii")
+    texts = [e.text for e in traffy_examples]
+    assert [t for t in texts if not maybe_url(t) and normalize_module._URL_RE.search(t)] == []
+    assert [t for t in texts if longest_digit_run(t) < 9
+            and (pii.PHONE_RE.search(t) or pii.CITIZEN_ID_RE.search(t))] == []
+    assert sum(map(maybe_url, texts)) < 0.05 * len(texts)
+
+
+@pytest.mark.parametrize("text, run", [
+    ("โทร 081-234-5678", 10), ("+66 81 234 5678", 11), ("ซอย 12 บ้านเลขที่ 45/6", 2),
+    ("1-1017-00207-15-1", 13), ("08 -1234", 4), ("٠٨١٢٣٤٥٦٧٨", 10), ("", 0),
+])
+def test_longest_digit_run(text, run):
+    assert longest_digit_run(text) == run
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("ดูที่ https://goo.gl/maps/x", True), ("WWW.BANGKOK.GO.TH", True), ("line.me/ti/p", True),
+    ("bma.go.th/complaint", True), ("ซ.ลาดพร้าว 101 ถ.ลาดพร้าว", False), ("เวลา 10:30 น.", False),
+])
+def test_maybe_url(text, expected):
+    assert maybe_url(text) is expected
