@@ -17,6 +17,7 @@ def test_a_citizen_types_thai_sees_the_answer_and_taps_a_quick_reply(bot, line, 
     page.fill("#new-user-name", "สมศรี มีสุข")
     page.click("#create-user")
     page.wait_for_function("document.querySelector('#user-select').selectedOptions[0]?.text.includes('สมศรี')")
+    page.wait_for_function("document.querySelector('#setup').open === false")  # created, then followed
     [user] = line.users()
 
     page.fill("#message-input", "สวัสดีค่ะ")

@@ -44,6 +44,8 @@ def test_a_citizen_chats_with_the_bot_in_the_browser(emulator, client, bot, line
     page.fill("#new-user-name", "สมศรี มีสุข")
     page.click("#create-user")
     page.wait_for_function("document.querySelector('#user-select').selectedOptions[0]?.text.includes('สมศรี')")
+    # The page creates the user, then sends the follow event, then folds the setup panel away.
+    page.wait_for_function("document.querySelector('#setup').open === false")
     [user] = client.users()
     assert user["display_name"] == "สมศรี มีสุข" and user["status"] == "friend"
 
