@@ -33,8 +33,9 @@ def test_train_is_reproducible_and_meets_the_bars(tmp_path):
     assert (built.temperature, built.threshold, built.calibration) == (
         shipped.temperature, shipped.threshold, shipped.calibration)
     ours, base = built.meta["test_metrics"], built.meta["baseline_test_metrics"]
-    assert ours["hit_rate"] >= base["hit_rate"] + 0.02
-    assert ours["hit_rate_non_2022_export"] >= base["hit_rate_non_2022_export"] + 0.04
+    margin = 1e-9  # the reported rates are rounded to 4 places (479/624 - 454/624 = 0.04006)
+    assert ours["hit_rate"] >= base["hit_rate"] + 0.02 - margin
+    assert ours["hit_rate_non_2022_export"] >= base["hit_rate_non_2022_export"] + 0.04 - margin
     assert ours["top3"] >= 0.98
     assert ours["precision_at_threshold"] >= 0.96 and ours["coverage"] >= 0.80
 
