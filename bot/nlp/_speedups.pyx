@@ -2,7 +2,10 @@
 """Compiled inner loops of bot.nlp, for the serving path (a classification should cost about what
 tokenisation costs, and tokenisation is Rust).
 
-``Scorer``: the category model's features -> TF-IDF -> linear scores in one pass.
+``Scorer``: the category model's features -> TF-IDF -> linear scores in one pass; ``calibrated``: its
+probabilities. ``clean_characters`` / ``squeeze``: the character passes of ``normalize``;
+``needs_thai_normalize``, ``maybe_url``, ``longest_digit_run``: cheap first looks that let costly regex
+passes be skipped (each may say yes too often, never too rarely; tests check it on every shared text).
 
 Why compiled: a message makes ~500 feature strings (word uni/bigrams, character 2-4-grams). Building them
 as Python strings and looking each up in a dict cost ~5x the tokeniser itself; here each feature is hashed
@@ -11,8 +14,8 @@ table of the vocabulary's hashes, with no string made at all. The definitions ar
 ``bot.nlp.features.features`` exactly (tests compare the two on real complaints); training keeps the
 readable Python path and ``siang nlp train`` writes the vocabulary as strings, hashed here at load time.
 
-A ``Scorer`` is not reentrant across threads without the GIL: it keeps scratch arrays between calls and
-never releases the GIL, so concurrent Python threads are serialised around each call (as they are anyway).
+A ``Scorer`` keeps per-call counts in its table and never releases the GIL, so concurrent Python threads
+are serialised around each call (as they are anyway); it must not be changed to run without the GIL.
 """
 
 from libc.math cimport exp, log, sqrt
