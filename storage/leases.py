@@ -63,13 +63,21 @@ def _claim_statement(table, order_by: str, free_status: str, busy_status: str, d
 
 def finish(session: Session, model, row_id: int, token: str, **values) -> bool:
     """Close a claimed row with ``values``; False when the lease had been taken over by another worker."""
-    result = session.execute(
+    statement = _finish_statement(model, tuple(sorted(values)))
+    params = {"b_row_id": row_id, "b_token": token} | {f"b_{name}": value for name, value in values.items()}
+    return session.execute(statement, params).rowcount == 1
+
+
+@lru_cache(maxsize=16)
+def _finish_statement(model, columns: tuple[str, ...]):
+    """Built once per kind of row and set of columns, like the claim: a finish runs for every event and
+    every delivery (an announcement's multicasts among them)."""
+    return (
         update(model)
-        .where(model.id == row_id, model.lease_token == token)
-        .values(lease_token=None, lease_expires_at=None, **values)
+        .where(model.id == bindparam("b_row_id"), model.lease_token == bindparam("b_token"))
+        .values(lease_token=None, lease_expires_at=None, **{name: bindparam(f"b_{name}") for name in columns})
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
 
 
 def stale_ids(session: Session, model, older_than: datetime, limit: int = 500, free_status: str = "pending",

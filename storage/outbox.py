@@ -160,19 +160,8 @@ def get(session: Session, message_id: int) -> OutboxMessage | None:
 
 
 def mark_sent(session: Session, message_id: int, token: str, via: str, request_id: str | None) -> bool:
-    """Record LINE's acceptance, if our lease still holds (one prebuilt statement: it runs for every row)."""
-    return session.connection().execute(_mark_sent_statement(), {
-        "b_id": message_id, "b_token": token, "b_sent_at": utcnow(), "b_via": via,
-        "b_request_id": request_id}).rowcount == 1
-
-
-@lru_cache(maxsize=1)
-def _mark_sent_statement():
-    table = OutboxMessage.__table__
-    return (update(table).where(table.c.id == bindparam("b_id"), table.c.lease_token == bindparam("b_token"))
-            .values(status="sent", sent_at=bindparam("b_sent_at"), sent_via=bindparam("b_via"),
-                    line_request_id=bindparam("b_request_id"), last_error=None, lease_token=None,
-                    lease_expires_at=None))
+    return leases.finish(session, OutboxMessage, message_id, token, status="sent", sent_at=utcnow(),
+                         sent_via=via, line_request_id=request_id, last_error=None)
 
 
 def mark_failed(session: Session, message_id: int, token: str, error: str, status: int | None = None,
