@@ -80,7 +80,7 @@ cdef class Scorer:
     cdef Slot* slots
     cdef uint64_t mask
     cdef int32_t* touched  # slots counted in the text being scored
-    cdef float* idf_of
+    cdef const float[:] idf
     cdef const float[:] scale
     cdef const int8_t[:, ::1] coef
     cdef const float[:] intercept
@@ -103,13 +103,11 @@ cdef class Scorer:
         self.mask = size - 1
         self.slots = <Slot*>malloc(size * sizeof(Slot))
         self.touched = <int32_t*>malloc((n + 1) * sizeof(int32_t))
-        self.idf_of = <float*>malloc((n + 1) * sizeof(float))
-        if not (self.slots and self.touched and self.idf_of):
+        if not (self.slots and self.touched):
             raise MemoryError()
         for i in range(size):
             self.slots[i].index = -1
         for i in range(n):
-            self.idf_of[i] = idf[i]
             key = feature_key(vocabulary[i])
             slot = key & self.mask
             while self.slots[slot].index >= 0:
@@ -119,7 +117,7 @@ cdef class Scorer:
             self.slots[slot].key = key
             self.slots[slot].index = <int32_t>i
             self.slots[slot].count = 0
-        self.coef, self.scale, self.intercept = coef, scale, intercept
+        self.idf, self.coef, self.scale, self.intercept = idf, coef, scale, intercept
         self.n_classes = coef.shape[1]
         self.h_word = _feed(FNV_OFFSET, "w:")
         self.h_bigram = _feed(FNV_OFFSET, "b:")
@@ -128,7 +126,6 @@ cdef class Scorer:
     def __dealloc__(self):
         free(self.slots)
         free(self.touched)
-        free(self.idf_of)
 
     cdef inline Py_ssize_t _count(self, uint64_t key, Py_ssize_t n_touched) noexcept:
         cdef uint64_t slot = key & self.mask
@@ -198,7 +195,7 @@ cdef class Scorer:
                 prefetch(&self.coef[self.slots[self.touched[i + PREFETCH]].index, 0])
             slot = self.touched[i]
             f = self.slots[slot].index
-            v = (1.0 + log(<double>self.slots[slot].count)) * self.idf_of[f]
+            v = (1.0 + log(<double>self.slots[slot].count)) * self.idf[f]
             self.slots[slot].count = 0
             norm2 += v * v
             w = v * self.scale[f]

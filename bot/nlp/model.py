@@ -39,8 +39,8 @@ class LinearTextModel:
     temperature: float
     threshold: float
     meta: dict
-    calibration: tuple[list[float], list[float]] = ((), ())  # isotonic map of top-1 probability -> P(hit)
-    _knot_arrays: tuple | None = field(default=None, repr=False, compare=False)
+    # Isotonic map of the top-1 probability to P(hit): knots (xs, ys) as float64 arrays; none = identity.
+    calibration: tuple[np.ndarray, np.ndarray] = field(default_factory=lambda: (np.empty(0), np.empty(0)))
 
     def vector(self, feats: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Sparse TF-IDF vector (indices, l2-normalised values) of a feature list."""
@@ -76,17 +76,8 @@ class LinearTextModel:
         isotonic fit of "top answer acceptable" on held-out tickets (the rest rescaled to sum to one).
         Compiled (``_speedups.calibrated``): training calibrates through this same function."""
         out = np.empty(len(self.classes))
-        xs, ys = self._knots
-        calibrated(np.asarray(scores, np.float32), self.temperature, xs, ys, out)
+        calibrated(np.asarray(scores, np.float32), self.temperature, *self.calibration, out)
         return out
-
-    @property
-    def _knots(self) -> tuple[np.ndarray, np.ndarray]:
-        """The knots as float64 arrays, converted once per calibration (calibrate() assigns new lists)."""
-        xs, ys = self.calibration
-        if self._knot_arrays is None or self._knot_arrays[0] is not xs:
-            self._knot_arrays = (xs, (np.asarray(xs, np.float64), np.asarray(ys, np.float64)))
-        return self._knot_arrays[1]
 
     def predict_text(self, text: str) -> np.ndarray:
         """Calibrated probabilities for a raw text."""
@@ -111,9 +102,10 @@ class LinearTextModel:
         with np.load(directory / "weights.npz") as w:
             idf, coef, intercept = (w["idf"].astype(np.float32), dequantize(w["coef_int8"], w["coef_scale"]),
                                     w["intercept"].astype(np.float32))
-        cal = meta.get("calibration") or [[], []]
+        xs, ys = meta.get("calibration") or [[], []]
         return cls(meta["classes"], {f: i for i, f in enumerate(words)}, idf, coef, intercept,
-                   float(meta["temperature"]), float(meta["threshold"]), meta, (cal[0], cal[1]))
+                   float(meta["temperature"]), float(meta["threshold"]), meta,
+                   (np.asarray(xs, np.float64), np.asarray(ys, np.float64)))
 
 
 def quantize(coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

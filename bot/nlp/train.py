@@ -155,13 +155,13 @@ def calibrate(model: LinearTextModel, calib: list[Example]) -> None:
 
     scores = np.vstack([model.scores(n, tokenize(n)) for n in map(normalize, (e.text for e in calib))])
     model.temperature = fit_temperature(scores, model.classes, calib)
-    model.calibration = ((), ())
+    model.calibration = (np.empty(0), np.empty(0))
     probs = np.vstack([model.probabilities(s) for s in scores])
     conf, hit = _conf_hit(probs, model.classes, calib)
     iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(conf, hit.astype(float))
     xs, ys = iso.X_thresholds_, iso.y_thresholds_
     keep = np.unique(np.linspace(0, len(xs) - 1, min(len(xs), 60)).astype(int))
-    model.calibration = ([float(x) for x in xs[keep]], [float(y) for y in ys[keep]])
+    model.calibration = (xs[keep].astype(np.float64), ys[keep].astype(np.float64))
     probs = np.vstack([model.probabilities(s) for s in scores])
     model.threshold = choose_threshold(*_conf_hit(probs, model.classes, calib))
 
@@ -230,8 +230,9 @@ def build(path: Path = DEFAULT_DATA, corrections: list[Example] = ()) -> tuple[L
         "data": str(path), "data_sha256_16": data_fingerprint(path),
         "rows": {k: len(v) for k, v in parts.items()}, "corrections": len(corrections),
         "recipe": {"tokeniser": ENGINE, "features": "word 1-2-grams + char 2-4-grams, tf-idf sublinear",
-                   "max_features": MAX_FEATURES, "model": f"one-vs-rest LinearSVC(C={SVM_C}), multi-label, Daume augmentation "
-                                                        f"served with new-domain share {NEW_DOMAIN_SHARE}",
+                   "max_features": MAX_FEATURES,
+                   "model": f"one-vs-rest LinearSVC(C={SVM_C}), multi-label, Daume augmentation "
+                            f"served with new-domain share {NEW_DOMAIN_SHARE}",
                    "non_export_weight": NON_EXPORT_WEIGHT, "seed": SEED},
         "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
                      "numpy": np.__version__},

@@ -1,8 +1,11 @@
 """Top-level intent of a free message, and danger-to-life cues with their look-alikes."""
 
+import re
+
 import pytest
 
-from bot.nlp import detect_intent, detect_urgency
+from bot.nlp import detect_intent, detect_urgency, normalize
+from bot.nlp.cues import cues, literal_prefilter, required_literals
 
 
 @pytest.mark.parametrize("text,intent", [
@@ -47,3 +50,26 @@ def test_danger_to_life_is_urgent(text, reason):
 ])
 def test_look_alikes_are_not_urgent(text):
     assert not detect_urgency(text).urgent
+
+
+@pytest.mark.parametrize("pattern, literals", [
+    ("ไฟไหม้", ["ไฟไหม้"]),
+    (r"\bfire\b", ["fire"]),
+    ("ถูกไฟ(?:ฟ้า)?ดูด", ["ถูกไฟ"]),
+    ("(?:ติดอยู่|ติดค้าง).{0,40}ท่วม", ["ติดอยู่", "ติดค้าง"]),
+    ("ab|cd(?:x|y)", ["ab", "cd"]),
+    ("x?y", None),      # the quantifier makes the first letter optional: nothing can be read off
+    (".{0,5}ไฟ", None),
+    ("a|[bc]d", None),  # one option has no plain start
+])
+def test_required_literals_are_read_off_cue_patterns(pattern, literals):
+    assert required_literals(pattern) == literals
+
+
+def test_the_urgency_first_look_never_rules_out_a_text_a_cue_matches(traffy_examples):
+    """Over every shared complaint: where the plain-substring first look says no, no urgency cue matches."""
+    patterns = [re.compile(p) for u in cues()["urgency"] for p in u["any"]]
+    maybe = literal_prefilter([p.pattern for p in patterns])
+    texts = [normalize(e.text) for e in traffy_examples]
+    assert [t for t in texts if not maybe(t) and any(p.search(t) for p in patterns)] == []
+    assert sum(map(maybe, texts)) < 0.5 * len(texts)  # and it does rule most texts out

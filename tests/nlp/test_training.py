@@ -30,8 +30,9 @@ def test_train_is_reproducible_and_meets_the_bars(tmp_path):
     assert built.classes == shipped.classes
     np.testing.assert_array_equal(built.coef, shipped.coef)
     np.testing.assert_array_equal(built.intercept, shipped.intercept)
-    assert (built.temperature, built.threshold, built.calibration) == (
-        shipped.temperature, shipped.threshold, shipped.calibration)
+    assert (built.temperature, built.threshold) == (shipped.temperature, shipped.threshold)
+    for built_knots, shipped_knots in zip(built.calibration, shipped.calibration):
+        np.testing.assert_array_equal(built_knots, shipped_knots)
     ours, base = built.meta["test_metrics"], built.meta["baseline_test_metrics"]
     margin = 1e-9  # the reported rates are rounded to 4 places (479/624 - 454/624 = 0.04006)
     assert ours["hit_rate"] >= base["hit_rate"] + 0.02 - margin
