@@ -3,7 +3,9 @@
 Every attempt carries the row's ``X-Line-Retry-Key``; LINE answers a repeat with 409, which we count as
 delivered. Retryable failures (5xx, timeouts, rate limits) are rescheduled with exponential backoff and
 jitter; other 4xx are permanent and stored with LINE's details. A reply whose token has expired or was
-refused falls back to a push, so a slow worker still answers the citizen.
+refused on its first attempt falls back to a push, so a slow worker still answers the citizen; refused on a
+later attempt before its deadline, the token was spent by that earlier attempt (whose answer was lost), so the
+reply counts as delivered. Replies cannot carry a retry key: this is their exactly-once rule.
 
 Before each request a worker reserves a slot of the endpoint's shared rate limiter (``bot.ratelimit``), so
 the workers together never exceed LINE's limits. A 429 that is LINE's monthly limit (told apart by its
@@ -219,6 +221,12 @@ def send(services: Services, row: OutboxMessage) -> Outcome:
             except ApiException as exc:
                 if exc.status != 400 or "reply token" not in (exc.body or "").lower():
                     raise
+                if row.attempts > 1:
+                    # Only this row holds the token, and it is still inside its window: an earlier attempt
+                    # spent it, and only LINE's answer was lost (a timeout, a 500 after the work, a worker
+                    # killed or a lease taken over before the result was recorded). A push would say it twice.
+                    log.info("reply token spent by an earlier attempt", extra={"outbox_id": row.id})
+                    return Outcome("sent", via="reply")
                 log.info("reply token refused; pushing instead", extra={"outbox_id": row.id})
         endpoint = "push" if row.kind == "reply" else row.kind
         if not _slot(limiter, endpoint):

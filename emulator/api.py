@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from emulator.faults import LOST
 from emulator.errors import QUOTA_MESSAGE, RATE_LIMIT_MESSAGE, LineApiError, bad_request, detail
 from emulator.limits import (CHAT_ID, MAX_BODY_BYTES, MAX_MULTICAST_RECIPIENTS, USER_ID, message_violations)
 from emulator.runtime import Emulator, current
@@ -79,8 +80,9 @@ def _check_spec(emu: Emulator, body: Any) -> None:
         raise bad_request(details, reason="spec_violation")
 
 
-def _gate(emu: Emulator, endpoint: str) -> str | None:
-    """Everything that can refuse a request before its handler runs; returns the retry key."""
+def _gate(emu: Emulator, endpoint: str) -> tuple[str | None, bool]:
+    """Everything that can refuse a request before its handler runs; returns the retry key and whether the
+    answer is to be lost once the request is carried out (an injected fault)."""
     if (request.content_length or 0) > MAX_BODY_BYTES:
         request.get_data()
         raise LineApiError(413, "Request Entity Too Large", "too_large")
@@ -100,13 +102,13 @@ def _gate(emu: Emulator, endpoint: str) -> str | None:
         raise LineApiError(400, "The X-Line-Retry-Key header cannot be used with this API", "retry_key_not_allowed")
     if key is not None and not _UUID.match(key):
         raise LineApiError(400, "The X-Line-Retry-Key header must be a UUID", "retry_key_invalid")
-    return key
+    return key, fault == LOST
 
 
 def _run(endpoint: str, handler: Callable[..., Result], path_args: dict[str, str]) -> Response:
     emu = current()
     try:
-        key = _gate(emu, endpoint)
+        key, lose_answer = _gate(emu, endpoint)
         body = _json_body() if request.mimetype in ("application/json", "") else None
         _check_spec(emu, body)
         call = Call(endpoint, g.request_id, key)
@@ -114,6 +116,11 @@ def _run(endpoint: str, handler: Callable[..., Result], path_args: dict[str, str
             result = handler(emu, body, call, **path_args)
         else:
             result = _once_per_retry_key(emu, key, lambda: handler(emu, body, call, **path_args))
+        if lose_answer and (isinstance(result, Response) or 200 <= result[0] < 300):
+            with emu.platform.lock:
+                emu.platform.lost_answers[endpoint] += 1
+            return error_response(LineApiError(500, "An error occurred in the server. Try again later.",
+                                               "injected_lost_answer"))
     except LineApiError as error:
         emu.platform.reject(endpoint, error.reason)
         return error_response(error)

@@ -79,9 +79,10 @@ class EmulatorClient:
         return self._call("POST", "/config", changes)
 
     def set_faults(self, latency_ms: int = 0, fail_500: float = 0.0, fail_429: float = 0.0,
-                   seed: int | None = None) -> dict[str, Any]:
+                   seed: int | None = None, lose_answer: float = 0.0) -> dict[str, Any]:
+        """`lose_answer`: share of requests carried out in full and then answered 500."""
         return self._call("POST", "/faults", {"latency_ms": latency_ms, "fail_500": fail_500,
-                                              "fail_429": fail_429, "seed": seed})
+                                              "fail_429": fail_429, "seed": seed, "lose_answer": lose_answer})
 
     def clear_faults(self) -> None:
         self.set_faults()
@@ -270,6 +271,10 @@ class EmulatorClient:
 
     def rejections_by_endpoint(self) -> dict[str, dict[str, int]]:
         return self._call("GET", "/rejections")["by_endpoint"]
+
+    def lost_answers(self) -> dict[str, int]:
+        """Endpoint -> requests carried out and then answered 500 (the `lose_answer` fault)."""
+        return self._call("GET", "/rejections")["lost_answers"]
 
     def quota_usage(self) -> dict[str, Any]:
         return self._call("GET", "/quota")

@@ -76,7 +76,8 @@ def set_config() -> Response:
 
 def _set_faults(emu: Emulator, data: dict[str, Any]) -> None:
     emu.settings.faults = Faults(int(data.get("latency_ms", 0)), float(data.get("fail_500", 0.0)),
-                                 float(data.get("fail_429", 0.0)), data.get("seed"))
+                                 float(data.get("fail_429", 0.0)), data.get("seed"),
+                                 float(data.get("lose_answer", 0.0)))
     emu.faults.configure(emu.settings.faults)
 
 
@@ -289,7 +290,8 @@ def rejections() -> Response:
     platform = current().platform
     with platform.lock:
         return jsonify({"total": dict(platform.rejections),
-                        "by_endpoint": {k: dict(v) for k, v in platform.rejections_by_endpoint.items()}})
+                        "by_endpoint": {k: dict(v) for k, v in platform.rejections_by_endpoint.items()},
+                        "lost_answers": dict(platform.lost_answers)})
 
 
 @bp.get("/quota")

@@ -1,4 +1,4 @@
-"""Injected latency, 500s and 429s, so the bot's retry and backoff paths can be exercised on purpose.
+"""Injected latency, 500s, 429s and lost answers, so the bot's retry and backoff paths can be exercised on purpose.
 
 A seeded random generator makes a run's sequence of faults repeatable; the lock keeps that sequence well
 defined when several worker threads call at once.
@@ -11,6 +11,10 @@ import threading
 import time
 
 from emulator.settings import Faults
+
+# The request is carried out (messages delivered, retry key and reply token spent) and then answered 500, as
+# when LINE's answer is lost on the way back: the case that only a retry key or a careful bot survives.
+LOST = "lost"
 
 
 class FaultInjector:
@@ -27,12 +31,15 @@ class FaultInjector:
         if self.faults.latency_ms > 0:
             time.sleep(self.faults.latency_ms / 1000.0)
 
-    def draw(self) -> int | None:
-        """500, 429 or None for this request; one random draw per request keeps the shares exact."""
+    def draw(self) -> int | str | None:
+        """500 or 429 (refused before anything is done), ``LOST`` (done, then answered 500) or None for this
+        request; one random draw per request keeps the shares exact."""
         with self._lock:
             roll = self._random.random()
         if roll < self.faults.fail_500:
             return 500
         if roll < self.faults.fail_500 + self.faults.fail_429:
             return 429
+        if roll < self.faults.fail_500 + self.faults.fail_429 + self.faults.lose_answer:
+            return LOST
         return None

@@ -105,6 +105,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--latency-ms", type=int, default=0)
     parser.add_argument("--fail-500", type=float, default=0.0, help="share of requests answered 500")
     parser.add_argument("--fail-429", type=float, default=0.0, help="share of requests answered 429")
+    parser.add_argument("--lose-answer", type=float, default=0.0,
+                        help="share of requests carried out, then answered 500 (the answer lost)")
     parser.add_argument("--seed", type=int, help="random seed for repeatable faults")
     parser.add_argument("--rate", action="append", default=[], metavar="ENDPOINT=N/PERIOD",
                         help="rate limit override, e.g. push=100/s (repeatable)")
@@ -123,7 +125,7 @@ def settings_from_args(args: argparse.Namespace) -> EmulatorSettings:
     return EmulatorSettings(
         channel_secret=args.channel_secret, access_token=args.access_token, webhook_url=args.webhook_url,
         spec_path=args.spec, reply_token_ttl=args.reply_ttl, monthly_quota=args.quota, rate_limits=rates,
-        faults=Faults(args.latency_ms, args.fail_500, args.fail_429, args.seed), redelivery=args.redelivery,
+        faults=Faults(args.latency_ms, args.fail_500, args.fail_429, args.seed, args.lose_answer), redelivery=args.redelivery,
         content_preparing_calls=args.content_preparing_calls)
 
 

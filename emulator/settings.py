@@ -67,6 +67,7 @@ class Faults:
     fail_500: float = 0.0
     fail_429: float = 0.0
     seed: int | None = None
+    lose_answer: float = 0.0  # share of requests carried out in full, then answered 500: the answer is lost
 
 
 @dataclass

@@ -208,6 +208,7 @@ class Platform:
     spec_violations: list[dict[str, Any]] = field(default_factory=list)
     rejections: Counter[str] = field(default_factory=Counter)
     rejections_by_endpoint: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    lost_answers: Counter[str] = field(default_factory=Counter)  # endpoint -> requests done, answered 500
     narrowcasts: dict[str, dict[str, Any]] = field(default_factory=dict)
     loading: list[dict[str, Any]] = field(default_factory=list)
     quota_used: int = 0

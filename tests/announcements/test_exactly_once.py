@@ -60,9 +60,9 @@ def test_a_worker_killed_and_redis_flushed_mid_run_still_deliver_exactly_once(li
     assert line.rejections().get("rate_limit", 0) == 0
 
 
-def test_injected_500s_and_429s_still_deliver_exactly_once(line, pg_url, redis_url, workers, services):
+def test_injected_500s_429s_and_lost_answers_still_deliver_exactly_once(line, pg_url, redis_url, workers, services):
     line.set_rate_limit("multicast", "20/s")
-    line.set_faults(fail_500=0.2, fail_429=0.1, seed=11)
+    line.set_faults(fail_500=0.2, fail_429=0.1, lose_answer=0.15, seed=11)
     expected = subscribers(pg_url, 10_000, "faults")  # 20 multicasts
     group = workers(LINE_RATE_LIMITS="multicast=20/s")
     group.start(2)
@@ -70,11 +70,12 @@ def test_injected_500s_and_429s_still_deliver_exactly_once(line, pg_url, redis_u
     service.publish(services, news, actor="staff@test")
     figures = wait_for_status(services, news, "sent", timeout=150, check=group.assert_alive)
 
-    rejected = line.rejections()
+    rejected, lost = line.rejections(), line.lost_answers()
     line.clear_faults()
     line.set_rate_limit("multicast", "200/s")
     counts = received(line, "ข่าวเกษตรทนทาน")
     assert set(counts) == expected and max(counts.values()) == 1
     assert rejected.get("injected_500", 0) + rejected.get("injected_429", 0) > 0, rejected
+    assert lost.get("multicast", 0) > 0 and rejected.get("retry_key_conflict", 0) >= lost["multicast"], lost
     assert rejected.get("rate_limit", 0) == 0, rejected
     assert (figures.delivered, figures.failed) == (10_000, 0)

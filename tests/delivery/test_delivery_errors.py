@@ -116,3 +116,24 @@ def test_a_row_is_sent_once_even_when_its_first_success_was_not_recorded(bot, li
     assert wait_for_status(bot, row.id, "sent").attempts == 1
     assert len(line.messages_for(user)) == 1
     assert line.rejections().get("retry_key_conflict") == 1
+
+
+def test_a_reply_whose_answer_was_lost_is_not_pushed_again(bot, line):
+    """LINE took the reply and its answer was lost: the retry finds the token spent, and that means delivered
+    (the row is the token's only user), not "push it instead"."""
+    user = line.create_user()["user_id"]
+    line.set_faults(lose_answer=1.0)
+    line.send_text(user, "สวัสดีค่ะ")
+    deadline = time.monotonic() + 10
+    while not line.lost_answers().get("reply"):
+        assert time.monotonic() < deadline, "the bot never replied"
+        time.sleep(0.05)
+    line.clear_faults()
+    with bot.services.transaction() as session:
+        (row_id,) = session.scalars(select(OutboxMessage.id).where(OutboxMessage.kind == "reply"))
+    row = wait_for_status(bot, row_id, "sent")
+    assert row.attempts >= 2 and row.sent_via == "reply"
+    assert line.rejections().get("invalid_reply_token", 0) >= 1  # the retry really found the token spent
+    delivered = line.messages_for(user)
+    assert delivered and {m["endpoint"] for m in delivered} == {"reply"}
+    assert len({m["request_id"] for m in delivered}) == 1, "the answer went out twice"

@@ -65,9 +65,10 @@ def test_redis_flushed_mid_run_loses_and_repeats_nothing(line, pg_url, redis_url
     assert_exactly_once_in_order(line, recipients, 50)
 
 
-def test_injected_500s_and_429s_deliver_once_without_exceeding_the_rate_limit(line, pg_url, redis_url, workers):
+def test_injected_500s_429s_and_lost_answers_deliver_once_without_exceeding_the_rate_limit(line, pg_url, redis_url,
+                                                                                          workers):
     line.set_rate_limit("push", "100/s")
-    line.set_faults(fail_500=0.2, fail_429=0.1, seed=7)
+    line.set_faults(fail_500=0.2, fail_429=0.1, lose_answer=0.1, seed=7)
     recipients = make_users(line, 40)
     ids = add_pushes(pg_url, recipients, per_recipient=25)  # 1,000 pushes
     enqueue_all(redis_url, ids)
@@ -75,9 +76,10 @@ def test_injected_500s_and_429s_deliver_once_without_exceeding_the_rate_limit(li
     group.start(2)
     counts = wait_until_sent(pg_url, len(ids), timeout=300, check=group.assert_alive)
     assert counts == {"sent": len(ids)}
-    rejected = line.rejections()
+    rejected, lost = line.rejections(), line.lost_answers()
     line.clear_faults()
     line.set_rate_limit("push", "2000/s")
     assert_exactly_once_in_order(line, recipients, 25)
     assert rejected.get("injected_500", 0) > 150 and rejected.get("injected_429", 0) > 70
+    assert lost.get("push", 0) > 50 and rejected.get("retry_key_conflict", 0) >= lost["push"]
     assert rejected.get("rate_limit", 0) == 0, rejected
