@@ -12,6 +12,7 @@ from bot import create_app, stop_background
 from bot.announcements import service
 from tests.announcements.conftest import add_subscribers, draft, line_id, received, wait_for_status
 from tests.conftest import make_settings
+from tests.delivery.conftest import Workers
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -57,6 +58,37 @@ def test_a_worker_killed_and_redis_flushed_mid_run_still_deliver_exactly_once(li
     assert set(counts) == expected, "someone missing, or a non-subscriber reached"
     assert max(counts.values()) == 1, f"{sum(n > 1 for n in counts.values())} recipients got it twice"
     assert (figures.audience, figures.queued, figures.delivered, figures.failed) == (10_000, 10_000, 10_000, 0)
+    assert line.rejections().get("rate_limit", 0) == 0
+
+
+def test_a_redis_restart_mid_run_still_delivers_exactly_once(line, pg_url, private_redis, emulator_server):
+    """Redis killed and started again (empty: no persistence) while two workers fan out and deliver: their
+    connections break, every queued job and the limiter's state are gone; the workers ride it out, the
+    sweepers queue the work again from the database, and nobody gets the announcement twice."""
+    line.set_rate_limit("multicast", "10/s")
+    expected = subscribers(pg_url, 10_000, "restart")  # 20 multicasts at 10/s
+    app = create_app(make_settings(pg_url, emulator_server.base_url, redis_url=private_redis.url,
+                                   job_queue_name="siang"))
+    staff = app.extensions["siang"]
+    group = Workers(pg_url, private_redis.url, emulator_server.base_url, LINE_RATE_LIMITS="multicast=10/s")
+    try:
+        group.start(2)
+        news = service.create(staff, draft("ข่าวเกษตรรีสตาร์ต"), actor="staff@test")
+        service.publish(staff, news, actor="staff@test")
+        wait_for_delivered(staff, news, 2_500)
+        private_redis.restart(down_seconds=2.0)
+        assert service.progress(staff, news).delivered < 10_000, "the restart came too late to matter"
+        figures = wait_for_status(staff, news, "sent", timeout=150, check=group.assert_alive)
+        group.assert_alive()
+    finally:
+        group.stop()
+        stop_background(app)
+
+    counts = received(line, "ข่าวเกษตรรีสตาร์ต")
+    line.set_rate_limit("multicast", "200/s")
+    assert set(counts) == expected, "someone missing, or a non-subscriber reached"
+    assert max(counts.values()) == 1, f"{sum(n > 1 for n in counts.values())} recipients got it twice"
+    assert (figures.audience, figures.delivered, figures.failed) == (10_000, 10_000, 0)
     assert line.rejections().get("rate_limit", 0) == 0
 
 
