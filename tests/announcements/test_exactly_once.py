@@ -1,5 +1,6 @@
-"""Each subscriber gets an announcement exactly once through real worker kills, a Redis flush and LINE's
-errors: real ``siang worker`` processes (Redis mode) against PostgreSQL and the emulator."""
+"""Each subscriber gets an announcement exactly once through real worker kills, a Redis flush, a Redis restart
+and LINE's errors (lost answers among them): real ``siang worker`` processes (Redis mode) against PostgreSQL
+and the emulator."""
 
 from __future__ import annotations
 
