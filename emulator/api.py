@@ -16,8 +16,8 @@ from typing import Any, Callable
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from emulator.faults import LOST
 from emulator.errors import QUOTA_MESSAGE, RATE_LIMIT_MESSAGE, LineApiError, bad_request, detail
+from emulator.faults import LOST
 from emulator.limits import (CHAT_ID, MAX_BODY_BYTES, MAX_MULTICAST_RECIPIENTS, USER_ID, message_violations)
 from emulator.runtime import Emulator, current
 from emulator.state import BLOCKED, FRIEND, AcceptedRetryKey, Content, Group, RichMenu, now_ms

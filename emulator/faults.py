@@ -1,4 +1,5 @@
-"""Injected latency, 500s, 429s and lost answers, so the bot's retry and backoff paths can be exercised on purpose.
+"""Injected latency, 500s, 429s and lost answers, so the bot's retry and backoff paths can be exercised on
+purpose.
 
 A seeded random generator makes a run's sequence of faults repeatable; the lock keeps that sequence well
 defined when several worker threads call at once.
