@@ -233,9 +233,10 @@ def messages() -> Response:
     """Messages the bot sent: `chat_id`, `since` (a cursor), `endpoint`, `include_undelivered=1` filter."""
     args, platform = request.args, current().platform
     since = int(args.get("since", 0))
-    cursor = max(since, platform.last_seq)
-    found = [d for d in platform.sent(since, args.get("chat_id") or None)
-             if d.seq <= cursor and (not args.get("endpoint") or d.endpoint == args["endpoint"])
+    records, last_seq = platform.snapshot()
+    cursor = max(since, last_seq)
+    found = [d for d in platform.sent(since, args.get("chat_id") or None, records)
+             if (not args.get("endpoint") or d.endpoint == args["endpoint"])
              and (d.delivered or args.get("include_undelivered") in ("1", "true"))]
     return jsonify({"messages": [asdict(d) for d in found], "cursor": cursor})
 
@@ -260,13 +261,14 @@ def accepted(endpoint: str) -> Response:
 def timeline(chat_id: str) -> Response:
     """Both directions of one chat in order, for the chat page: the citizen's messages and the bot's."""
     platform, since = current().platform, int(request.args.get("since", 0))
-    items = [{"seq": d.seq, "from": "bot", "message": d.message, "timestamp": d.timestamp,
-              "message_id": d.message_id} for d in platform.sent(since, chat_id) if d.delivered]
-    with platform.lock:
-        items += [{"seq": r["seq"], "from": r["user_id"], "message": r["message"], "timestamp": r["timestamp"],
-                   "message_id": r["message"]["id"], "unsent": r["unsent"]}
-                  for r in platform.user_messages.values() if r["chat_id"] == chat_id and r["seq"] > since]
+    with platform.lock:  # both directions read at one moment, so the cursor below skips nothing
+        records, _ = platform.snapshot()
+        items = [{"seq": r["seq"], "from": r["user_id"], "message": r["message"], "timestamp": r["timestamp"],
+                  "message_id": r["message"]["id"], "unsent": r["unsent"]}
+                 for r in platform.user_messages.values() if r["chat_id"] == chat_id and r["seq"] > since]
         loading = [entry for entry in platform.loading if entry["chatId"] == chat_id]
+    items += [{"seq": d.seq, "from": "bot", "message": d.message, "timestamp": d.timestamp,
+               "message_id": d.message_id} for d in platform.sent(since, chat_id, records) if d.delivered]
     items.sort(key=lambda item: item["seq"])
     return jsonify({"items": items, "cursor": max([since] + [i["seq"] for i in items]),
                     "loading": loading[-1] if loading else None})

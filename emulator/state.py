@@ -271,12 +271,21 @@ class Platform:
             self.deliveries.append(record)
         return record
 
-    def sent(self, since: int = 0, chat_id: str | None = None) -> Iterator[Delivery]:
+    def snapshot(self) -> tuple[list[Record], int]:
+        """The records and the last seq handed out, read together. A request's messages are recorded one by
+        one under the lock, so a cursor read apart from the records could stop in the middle of a request
+        and hide its last messages from a reader that pages with it."""
+        with self.lock:
+            return list(self.deliveries), self.last_seq
+
+    def sent(self, since: int = 0, chat_id: str | None = None,
+             records: list[Record] | None = None) -> Iterator[Delivery]:
         """Every message the bot sent with a seq above ``since`` (optionally to one chat), in seq order.
 
-        Takes a snapshot of the record list; records are never changed after they are appended."""
-        with self.lock:
-            records = list(self.deliveries)
+        Reads a snapshot of the record list (``records``, or one taken now); records are never changed after
+        they are appended."""
+        if records is None:
+            records, _ = self.snapshot()
         for record in records:
             if isinstance(record, FanOut):
                 if record.last_seq > since:

@@ -249,3 +249,32 @@ def test_concurrent_pushes_are_all_recorded(client, emulator, citizen, auth):
         statuses = list(pool.map(push, range(400)))
     assert statuses.count(200) == 100 and statuses.count(409) == 300
     assert len(client.messages_for(citizen["user_id"])) == 100
+
+
+def test_a_reader_paging_with_the_cursor_never_sees_half_a_request(client, emulator, citizen, auth):
+    """A request's messages are recorded one by one; a reader polling meanwhile must get all of them or none
+    (the chat tests read a reply as soon as its first message is there)."""
+    import threading
+
+    pushed, seen, stop = 300, [], threading.Event()
+
+    def read() -> None:
+        cursor = 0
+        while not stop.is_set() or cursor < 5 * pushed:
+            found = client.messages(citizen["user_id"], since=cursor)["messages"]
+            if found:
+                cursor = max(m["seq"] for m in found)
+                seen.append([m["message"]["text"] for m in found])
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    with requests.Session() as http:
+        for i in range(pushed):
+            http.post(f"{emulator.base_url}/v2/bot/message/push", timeout=10, headers=auth,
+                      json={"to": citizen["user_id"],
+                            "messages": [{"type": "text", "text": f"{i}.{j}"} for j in range(5)]})
+    stop.set()
+    reader.join(timeout=30)
+    texts = [t for batch in seen for t in batch]
+    assert texts == [f"{i}.{j}" for i in range(pushed) for j in range(5)]
+    assert all(len(batch) % 5 == 0 for batch in seen), "a read ended in the middle of a request"
