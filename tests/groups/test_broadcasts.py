@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, func, insert, select
 
 from bot import create_app, stop_background
 from bot.groups import broadcasts, run_due
+from bot.messages.ticket_cards import thai_date
 from storage.models import ChatGroup, GroupBroadcast, GroupBroadcastDelivery, GroupLink, OutboxMessage, utcnow
 from tests.conftest import TEST_QUEUE, make_settings
 from tests.delivery.conftest import delivered_by_key, status_counts, wait_until_sent
@@ -68,15 +69,17 @@ def test_the_daily_digest_counts_open_and_overdue_cases_once_a_day(groups, line)
     groups.file(AGENCY)
     with groups.session() as session:
         link = session.scalar(select(GroupLink).where(GroupLink.group_line_id == gid))
-        # Today's digest counts as sent, so the bot's own sweeper (running on the real clock) stays quiet.
-        link.digest_time, link.last_digest_on = "07:30", utcnow().astimezone(BANGKOK).date().isoformat()
+        link.digest_time = "07:30"
     tomorrow = (utcnow().astimezone(BANGKOK) + timedelta(days=1)).date()
     at = datetime.combine(tomorrow, time(7, 45), tzinfo=BANGKOK)
     with groups.bot.app.app_context():
         assert run_due(groups.services, now=at - timedelta(minutes=30), force=True) == 0  # before 07:30
         assert run_due(groups.services, now=at, force=True) == 1
         assert run_due(groups.services, now=at + timedelta(hours=3), force=True) == 0
-    digest = wait_until(lambda: [t for t in line.texts_for(gid) if t.startswith("สรุปประจำวัน")] or None)
+    # The bot's own sweeper runs on the real clock and may send today's digest at any moment since the link:
+    # tomorrow's is the one run_due was asked for.
+    heading = f"สรุปประจำวัน {thai_date(at, 'th')}\n"
+    digest = wait_until(lambda: [t for t in line.texts_for(gid) if t.startswith(heading)] or None)
     assert len(digest) == 1
     assert "เรื่องที่ยังเปิดอยู่: 2 เรื่อง" in digest[0] and "เกินกำหนด: 1 เรื่อง" in digest[0]
 
