@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Literal
 
+from bot.nlp._speedups import longest_digit_run
 from bot.nlp.cues import compile_any, cues
 from bot.nlp.normalize import normalize
 
@@ -33,7 +34,9 @@ def detect_intent(text: str, normalized: str | None = None) -> Intent:
     if not norm:
         return "other"
     r = _rules()
-    if r["case_reference"].search(norm) or r["case_question"].search(norm):
+    # Both reference patterns hold a run of four digits (``DR-2569-…``, ``2023-…``): the compiled digit count
+    # (~0.3 us) rules most messages out before the regex (~7 us, the costliest rule here).
+    if (longest_digit_run(norm) >= 4 and r["case_reference"].search(norm)) or r["case_question"].search(norm):
         return "case_question"
     if r["opinion"].search(norm):
         return "opinion"

@@ -101,13 +101,18 @@ def test_needs_thai_normalize_on_crafted_marks(text, expected):
 
 
 def test_the_cheap_looks_never_rule_out_a_text_the_full_patterns_match(traffy_examples):
-    """Over every shared complaint: no link where ``maybe_url`` says none can be, no phone or ID where the
-    digit runs are too short."""
+    """Over every shared complaint: no link where ``maybe_url`` says none can be, no phone, ID or case
+    reference where the digit runs are too short."""
     import importlib
 
     normalize_module = importlib.import_module("bot.nlp.normalize")
     pii = importlib.import_module("bot.nlp.pii")
+    intent = importlib.import_module("bot.nlp.intent")
     texts = [e.text for e in traffy_examples]
+    references = intent._rules()["case_reference"]
+    samples = [normalize_module.normalize(t) for t in texts] + ["ติดตาม dr-2569-000123", "เรื่อง 2023-abc123"]
+    assert [t for t in samples if longest_digit_run(t) < 4 and references.search(t)] == []
+    assert sum(bool(references.search(t)) for t in samples) >= 2
     assert [t for t in texts if not maybe_url(t) and normalize_module._URL_RE.search(t)] == []
     assert [t for t in texts if longest_digit_run(t) < 9
             and (pii.PHONE_RE.search(t) or pii.CITIZEN_ID_RE.search(t))] == []
