@@ -16,9 +16,16 @@ from typing import Any, Callable
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from emulator.errors import QUOTA_MESSAGE, RATE_LIMIT_MESSAGE, LineApiError, bad_request, detail
+from emulator.errors import (
+    QUOTA_MESSAGE,
+    RATE_LIMIT_MESSAGE,
+    SERVER_ERROR_MESSAGE,
+    LineApiError,
+    bad_request,
+    detail,
+)
 from emulator.faults import LOST
-from emulator.limits import (CHAT_ID, MAX_BODY_BYTES, MAX_MULTICAST_RECIPIENTS, USER_ID, message_violations)
+from emulator.limits import CHAT_ID, MAX_BODY_BYTES, MAX_MULTICAST_RECIPIENTS, USER_ID, message_violations
 from emulator.runtime import Emulator, current
 from emulator.state import BLOCKED, FRIEND, AcceptedRetryKey, Content, Group, RichMenu, now_ms
 
@@ -92,7 +99,7 @@ def _gate(emu: Emulator, endpoint: str) -> tuple[str | None, bool]:
     emu.faults.delay()
     fault = emu.faults.draw()
     if fault == 500:
-        raise LineApiError(500, "An error occurred in the server. Try again later.", "injected_500")
+        raise LineApiError(500, SERVER_ERROR_MESSAGE, "injected_500")
     if fault == 429:
         raise LineApiError(429, RATE_LIMIT_MESSAGE, "injected_429")
     if not emu.limiter.allow(endpoint):
@@ -116,11 +123,10 @@ def _run(endpoint: str, handler: Callable[..., Result], path_args: dict[str, str
             result = handler(emu, body, call, **path_args)
         else:
             result = _once_per_retry_key(emu, key, lambda: handler(emu, body, call, **path_args))
-        if lose_answer and (isinstance(result, Response) or 200 <= result[0] < 300):
+        if lose_answer and 200 <= _status(result) < 300:
             with emu.platform.lock:
                 emu.platform.lost_answers[endpoint] += 1
-            return error_response(LineApiError(500, "An error occurred in the server. Try again later.",
-                                               "injected_lost_answer"))
+            return error_response(LineApiError(500, SERVER_ERROR_MESSAGE, "injected_lost_answer"))
     except LineApiError as error:
         emu.platform.reject(endpoint, error.reason)
         return error_response(error)
@@ -142,10 +148,14 @@ def _once_per_retry_key(emu: Emulator, key: str, send: Callable[[], Result]) -> 
             raise LineApiError(409, "The retry key is already accepted", "retry_key_conflict", extra_body=extra,
                                headers={"X-Line-Accepted-Request-Id": accepted.request_id})
         result = send()
-        status, payload = (result.status_code, {}) if isinstance(result, Response) else result
-        if 200 <= status < 300:
+        if 200 <= _status(result) < 300:
+            payload = {} if isinstance(result, Response) else result[1]
             p.retry_keys[key] = AcceptedRetryKey(g.request_id, time.time(), payload)
         return result
+
+
+def _status(result: Result) -> int:
+    return result.status_code if isinstance(result, Response) else result[0]
 
 
 # --- sending ---------------------------------------------------------------------------------------------

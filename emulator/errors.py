@@ -38,3 +38,4 @@ def bad_request(details: list[dict[str, str]], reason: str = "invalid_request") 
 
 RATE_LIMIT_MESSAGE = "The API rate limit has been exceeded. Try again later."
 QUOTA_MESSAGE = "You have reached your monthly limit."
+SERVER_ERROR_MESSAGE = "An error occurred in the server. Try again later."

@@ -125,8 +125,8 @@ def settings_from_args(args: argparse.Namespace) -> EmulatorSettings:
     return EmulatorSettings(
         channel_secret=args.channel_secret, access_token=args.access_token, webhook_url=args.webhook_url,
         spec_path=args.spec, reply_token_ttl=args.reply_ttl, monthly_quota=args.quota, rate_limits=rates,
-        faults=Faults(args.latency_ms, args.fail_500, args.fail_429, args.seed, args.lose_answer), redelivery=args.redelivery,
-        content_preparing_calls=args.content_preparing_calls)
+        faults=Faults(args.latency_ms, args.fail_500, args.fail_429, args.seed, args.lose_answer),
+        redelivery=args.redelivery, content_preparing_calls=args.content_preparing_calls)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -4,10 +4,7 @@ and the bot served over real HTTP so the emulator's signed webhooks reach it as 
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -21,6 +18,7 @@ from emulator.server import start_emulator
 from emulator.settings import EmulatorSettings
 from storage.db import Base
 from storage.migrate import upgrade
+from tests.processes import RedisServer
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SIANG_SHARED", ROOT.parent / "shared"))
@@ -86,42 +84,6 @@ def redis_url() -> str:
     yield REDIS_TEST_URL
     connection.flushdb()
     connection.close()
-
-
-class RedisServer:
-    """A Redis of the test's own (the machine's ``redis-server``, nothing saved to disk) that can be killed and
-    started again on the same port: a real restart, connections dropped and every key gone."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.dir = tmp_path
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
-             "--dir", str(self.dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                assert time.monotonic() < deadline, "redis-server did not start"
-                time.sleep(0.05)
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-    def restart(self, down_seconds: float = 1.0) -> None:
-        self.kill()
-        time.sleep(down_seconds)
-        self.start()
 
 
 @pytest.fixture

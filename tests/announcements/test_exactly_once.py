@@ -5,6 +5,7 @@ and the emulator."""
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
 import pytest
 from redis import Redis
@@ -13,17 +14,24 @@ from bot import create_app, stop_background
 from bot.announcements import service
 from tests.announcements.conftest import add_subscribers, draft, line_id, received, wait_for_status
 from tests.conftest import make_settings
-from tests.delivery.conftest import Workers
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 
+@contextmanager
+def staff_side(pg_url: str, emulator_url: str, redis_url: str):
+    """The staff side: an app publishing to the queue the worker processes read."""
+    app = create_app(make_settings(pg_url, emulator_url, redis_url=redis_url, job_queue_name="siang"))
+    try:
+        yield app.extensions["siang"]
+    finally:
+        stop_background(app)
+
+
 @pytest.fixture
 def services(pg_url, redis_url, emulator_server):
-    """The staff side: an app publishing to the queue the worker processes read."""
-    app = create_app(make_settings(pg_url, emulator_server.base_url, redis_url=redis_url, job_queue_name="siang"))
-    yield app.extensions["siang"]
-    stop_background(app)
+    with staff_side(pg_url, emulator_server.base_url, redis_url) as staff:
+        yield staff
 
 
 def subscribers(pg_url: str, count: int, salt: str) -> set[str]:
@@ -62,17 +70,14 @@ def test_a_worker_killed_and_redis_flushed_mid_run_still_deliver_exactly_once(li
     assert line.rejections().get("rate_limit", 0) == 0
 
 
-def test_a_redis_restart_mid_run_still_delivers_exactly_once(line, pg_url, private_redis, emulator_server):
+def test_a_redis_restart_mid_run_still_delivers_exactly_once(line, pg_url, private_redis, workers, emulator_server):
     """Redis killed and started again (empty: no persistence) while two workers fan out and deliver: their
     connections break, every queued job and the limiter's state are gone; the workers ride it out, the
     sweepers queue the work again from the database, and nobody gets the announcement twice."""
     line.set_rate_limit("multicast", "10/s")
     expected = subscribers(pg_url, 10_000, "restart")  # 20 multicasts at 10/s
-    app = create_app(make_settings(pg_url, emulator_server.base_url, redis_url=private_redis.url,
-                                   job_queue_name="siang"))
-    staff = app.extensions["siang"]
-    group = Workers(pg_url, private_redis.url, emulator_server.base_url, LINE_RATE_LIMITS="multicast=10/s")
-    try:
+    group = workers(REDIS_URL=private_redis.url, LINE_RATE_LIMITS="multicast=10/s")
+    with staff_side(pg_url, emulator_server.base_url, private_redis.url) as staff:
         group.start(2)
         news = service.create(staff, draft("ข่าวเกษตรรีสตาร์ต"), actor="staff@test")
         service.publish(staff, news, actor="staff@test")
@@ -81,9 +86,6 @@ def test_a_redis_restart_mid_run_still_delivers_exactly_once(line, pg_url, priva
         assert service.progress(staff, news).delivered < 10_000, "the restart came too late to matter"
         figures = wait_for_status(staff, news, "sent", timeout=150, check=group.assert_alive)
         group.assert_alive()
-    finally:
-        group.stop()
-        stop_background(app)
 
     counts = received(line, "ข่าวเกษตรรีสตาร์ต")
     line.set_rate_limit("multicast", "200/s")
