@@ -1,6 +1,8 @@
 """Conversations: the router from a citizen's message or tap to the flow that answers it.
 
 Order of precedence for a message:
+0. danger to life (``bot.flows.emergency``): the numbers to call come first, whatever is open, and the
+   complaint goes on marked urgent;
 1. feedback buttons of a case (rating, "solved") go to the case service;
 2. the main menu and rich-menu buttons start a service (an unfinished flow is kept for later);
 3. the citizen's active flow (``bot.flows.engine``: its global words ยกเลิก / ย้อนกลับ / เมนู work everywhere);
@@ -15,7 +17,7 @@ import logging
 from bot import messages
 from bot.context import Context
 from bot.flows import (  # noqa: F401
-    complaint, engine, handover, opinion, privacy, subscription, tracking, understanding, volunteer,
+    complaint, emergency, engine, handover, opinion, privacy, subscription, tracking, understanding, volunteer,
 )
 from bot.flows.engine import IMAGE, LOCATION, POSTBACK, STICKER, TEXT, VIDEO, Input
 
@@ -36,6 +38,9 @@ GREETINGS = frozenset({"สวัสดี", "สวัสดีค่ะ", "ส
 # --- entry points used by bot/handlers ----------------------------------------------------------------------
 
 def on_text(ctx: Context, text: str) -> None:
+    if emergency.answer(ctx, text):
+        _go_on_after_emergency(ctx, text)
+        return
     if " ".join(text.split()).lower() in privacy.ERASE_WORDS:  # works mid-flow too: it is the citizen's right
         engine.start(ctx, "erase", resume_offer=False)
         return
@@ -86,6 +91,15 @@ def on_sticker(ctx: Context) -> None:
     if engine.handle(ctx, Input(STICKER)):
         return
     ctx.reply(messages.text_message(ctx.text("received_sticker"), quick_reply=messages.main_menu(ctx.lang)))
+
+
+def _go_on_after_emergency(ctx: Context, text: str) -> None:
+    """After the numbers: an open complaint takes the text as usual, marked urgent; otherwise the text starts
+    an urgent complaint (another open flow is kept for later), which asks for consent first if needed."""
+    if engine.update_active_draft(ctx, "complaint", urgent=True):
+        engine.handle(ctx, Input(TEXT, text=text))
+        return
+    engine.start(ctx, "complaint", draft={"description": text.strip()[:complaint.MAX_DESCRIPTION], "urgent": True})
 
 
 # --- services ------------------------------------------------------------------------------------------------

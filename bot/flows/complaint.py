@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot import messages
 from bot.casework import CaseDraft, file_case
-from bot.flows import places, understanding
+from bot.flows import emergency, places, understanding
 from bot.flows.engine import (
     AUDIO,
     DONE,
@@ -108,11 +108,10 @@ def _after_description(turn: Turn) -> str:
     draft["category"] = found.category if found.confident else None
     draft["confidence"] = found.confidence
     draft["choices"] = [c for c in [found.category, *(a for a, _ in found.alternatives)] if c][:CATEGORY_CHOICES]
-    if found.urgent and not draft.get("urgent"):
+    if found.urgent and not draft.get("urgent"):  # told already when the message itself was urgent
         draft["urgent"] = True
-        turn.reply(turn.say("complaint_urgent_hotline"))
-        if found.hotline:
-            turn.reply(turn.say("complaint_urgent_call", hotline=found.hotline))
+        urgency = understanding.Urgency(True, found.urgency_reason, found.hotlines or (found.hotline,))
+        turn.reply(messages.text_message(emergency.emergency_text(urgency, turn.lang)))
     following = turn.after("photos")
     if following == "confirm" and not draft["category"]:
         draft["_return"] = "confirm"

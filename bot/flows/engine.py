@@ -237,6 +237,17 @@ def start(ctx: Context, name: str, draft: dict[str, Any] | None = None, resume_o
     _enter(turn, first, document)
 
 
+def update_active_draft(ctx: Context, name: str, **fields: Any) -> bool:
+    """Set ``fields`` in the draft of flow ``name`` if it is the citizen's active flow; whether it was."""
+    document = _load(ctx)
+    active = document["active"]
+    if not active or active["flow"] != name:
+        return False
+    active["draft"].update(fields)
+    _save(ctx, document)
+    return True
+
+
 def handle(ctx: Context, item: Input) -> bool:
     """Give the input to the citizen's flow; False when no flow is active (or a paused one was left)."""
     document = _load(ctx)

@@ -25,7 +25,17 @@ class Understanding:
     intent: str = "other"
     urgent: bool = False
     urgency_reason: str | None = None
-    hotline: str | None = None  # the number to call for this kind of danger (e.g. 1669), when known
+    hotline: str | None = None  # the first number to call for this kind of danger (e.g. 1669), when known
+    hotlines: tuple[str, ...] = ()  # every number to call for it, most important first
+
+
+@dataclass(frozen=True)
+class Urgency:
+    """Danger to life in a message: its kind (a rule's reason) and the numbers to call, most important first."""
+
+    urgent: bool
+    reason: str | None = None
+    hotlines: tuple[str, ...] = ()
 
 
 @cache
@@ -50,14 +60,28 @@ def understand(text: str, province: str | None = None, district: str | None = No
         return Understanding(None, None, False)
     try:
         result = nlp.classify(text, province=province, district=district)
-    except Exception:
-        log.exception("classification failed")
+    except Exception as exc:  # the citizen is asked to choose instead: a broken model must not lose the case
+        log.error("classification failed (%s): the citizen chooses the category", type(exc).__name__,
+                  exc_info=True)
         return Understanding(None, None, False)
     alternatives = [(a["category"], float(a["confidence"])) if isinstance(a, dict)
                     else (a.category, float(a.confidence)) for a in (result.alternatives or [])]
     return Understanding(result.category, float(result.confidence), bool(result.confident), alternatives,
                          result.intent or "other", bool(result.urgent), result.urgency_reason,
-                         getattr(result, "hotline", None))
+                         getattr(result, "hotline", None), tuple(getattr(result, "hotlines", ()) or ()))
+
+
+def urgency_of(text: str) -> Urgency:
+    """Whether ``text`` signals danger to life now (rules only: cheap enough for every message)."""
+    nlp = _nlp()
+    if nlp is None:
+        return Urgency(False)
+    try:
+        found = nlp.detect_urgency(text)
+    except Exception as exc:
+        log.error("urgency detection failed (%s)", type(exc).__name__, exc_info=True)
+        return Urgency(False)
+    return Urgency(bool(found.urgent), found.reason, tuple(found.hotlines))
 
 
 def intent_of(text: str) -> str:

@@ -1,4 +1,5 @@
-"""Messages a citizen sends: slowed down if flooding, media recorded for download, then to the flows."""
+"""Messages a citizen sends: slowed down if flooding (never a cry for help), media recorded for download,
+then to the flows."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from linebot.v3.webhooks import (
 )
 
 from bot import flows, groups
+from bot.flows import understanding
 from bot.context import Context
 from bot.handlers.flood import slowed_down
 from bot.people import citizen_for
@@ -27,10 +29,10 @@ def on_message(ctx: Context) -> None:
         if isinstance(ctx.event.message, TextMessageContent):
             groups.on_group_text(ctx, ctx.event.message.text)  # commands and notes; chatter is ignored
         return
-    if slowed_down(ctx):
+    body = ctx.event.message
+    if not _danger_to_life(body) and slowed_down(ctx):
         return
     citizen_for(ctx)
-    body = ctx.event.message
     if isinstance(body, TextMessageContent):
         flows.on_text(ctx, body.text)
     elif type(body) in MEDIA:
@@ -39,6 +41,11 @@ def on_message(ctx: Context) -> None:
         flows.on_location(ctx, body.latitude, body.longitude, body.title, body.address)
     elif isinstance(body, StickerMessageContent):
         flows.on_sticker(ctx)
+
+
+def _danger_to_life(body) -> bool:
+    """A text about danger to life is answered even from a citizen sending fast: people in danger do."""
+    return isinstance(body, TextMessageContent) and understanding.urgency_of(body.text).urgent
 
 
 def _keep_media(ctx: Context, body, kind: str) -> int | None:

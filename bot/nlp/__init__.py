@@ -45,6 +45,7 @@ class Classification:
     urgency_reason: str | None
     hotline: str | None
     pii: list[PiiMatch]
+    hotlines: tuple[str, ...] = ()  # every number to call for this kind of danger, most important first
 
 
 def classify(text: str, province: str | None = None, district: str | None = None) -> Classification:
@@ -78,6 +79,7 @@ def classify(text: str, province: str | None = None, district: str | None = None
         urgency_reason=urgency.reason,
         hotline=urgency.hotline,
         pii=find_pii(text),
+        hotlines=urgency.hotlines,
     )
 
 

@@ -20,6 +20,7 @@ def compile_any(patterns: list[str]) -> re.Pattern[str] | None:
 
 _META = set(".^$*+?{}[]|()\\")
 _ALTERNATIVES_RE = re.compile(r"\(\?:([^()\\.^$*+?{}\[\]]+)\)")
+_LOOKBEHIND_RE = re.compile(r"^(?:\(\?<[!=][^()]*\))+")
 
 
 def required_literals(pattern: str) -> list[str] | None:
@@ -27,13 +28,14 @@ def required_literals(pattern: str) -> list[str] | None:
 
     Python's ``re`` finds a single leading literal fast but tries every alternative at every position of
     an alternation (~10 us on a message for the urgency cues); ``literal in text`` is ~0.1 us. Reads the
-    leading literal run (after a ``\\b``), or the options of a leading ``(?:a|b|c)`` group of literals.
+    leading literal run (after a ``\\b`` or leading look-behinds, which only read text before the match),
+    or the options of a leading ``(?:a|b|c)`` group of literals.
     """
     top = _top_level_alternatives(pattern)
     if len(top) > 1:
         found = [required_literals(a) for a in top]
         return None if None in found else [lit for f in found for lit in f]
-    p = pattern.removeprefix("\\b")
+    p = _LOOKBEHIND_RE.sub("", pattern.removeprefix("\\b"), count=1)
     m = _ALTERNATIVES_RE.match(p)
     if m:
         return m.group(1).split("|")
