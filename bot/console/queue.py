@@ -1,11 +1,14 @@
-"""The case queue as a query: filters, text/ticket search, sorting and pagination, scoped to the user."""
+"""The case queue as a query: filters, text/ticket search, sorting and pagination, scoped to the user.
+
+Open urgent cases (danger to life) come first whatever the sort: an officer opening the queue sees them
+before anything else."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Mapping
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.casework.states import STATES
@@ -20,6 +23,7 @@ SORTS = {
     "updated": (Case.updated_at.desc(), Case.id.desc()),
 }
 PER_PAGE = 25
+URGENT_FIRST = case((and_(Case.urgent.is_(True), Case.status.in_(OPEN_STATES)), 0), else_=1)
 
 
 @dataclass
@@ -61,5 +65,5 @@ def queue_page(db: Session, user: StaffUser, args: Mapping[str, str]) -> QueuePa
     pages = max(1, -(-total // PER_PAGE))
     page = min(page, pages)
     order = SORTS.get(args.get("sort", "newest"), SORTS["newest"])
-    rows = db.scalars(query.order_by(*order).offset((page - 1) * PER_PAGE).limit(PER_PAGE))
+    rows = db.scalars(query.order_by(URGENT_FIRST, *order).offset((page - 1) * PER_PAGE).limit(PER_PAGE))
     return QueuePage(list(rows), total, page, pages)

@@ -66,7 +66,7 @@ def case_card(session: Session, case: Case, last_actor: str | None = None) -> di
     ]
     if last_actor:
         rows.append(("grp_card_by", last_actor))
-    title = text("grp_card_title", LANG, ticket=case.ticket)
+    title = text("grp_card_title_urgent" if case.urgent else "grp_card_title", LANG, ticket=case.ticket)
     buttons = []
     map_url = _map_url(case)
     if map_url:

@@ -281,19 +281,66 @@ def test_none_of_these_categories_goes_to_a_person_at_the_provincial_centre(bot,
     assert handover.case_id == case.id and handover.reason == "category_unknown" and handover.province == "ลำปาง"
 
 
-def test_an_urgent_complaint_gets_the_hotline_at_once_and_is_flagged(bot, chat, monkeypatch):
-    monkeypatch.setattr(understanding, "understand", lambda *a, **k: understanding.Understanding(
-        "ไฟฟ้า", 0.95, True, [], "complaint", True, "สายไฟขาด", "1129"))
+def test_an_urgent_complaint_gets_the_numbers_at_once_and_is_flagged(bot, chat):
+    """The real urgency rules, no stand-in: a live wire down gets the power companies and fire-rescue."""
     start(chat)
-    chat.send("สายไฟฟ้าแรงสูงขาดพาดถนน มีประกายไฟ", expect=3)
-    assert "1669" in chat.texts[0] and "191" in chat.texts[0] and "1129" in chat.texts[1]
+    chat.send("สายไฟฟ้าแรงสูงขาดพาดถนน มีประกายไฟ", expect=2)
+    assert all(n in chat.texts[0] for n in ("1130", "1129", "199")) and "ไม่มีรูป" in chat.labels
     chat.tap("ไม่มีรูป")
     chat.send("เขตบางรัก กรุงเทพ")
     chat.tap("วันนี้")
     chat.tap("ข้าม")
-    chat.tap("เปิดเผยชื่อ", expect=2)
+    chat.tap("เปิดเผยชื่อ", expect=1)
+    choose_category_if_asked(chat)
     chat.tap("ยืนยันส่งเรื่อง", expect=2)
-    assert the_case(bot).urgent and the_case(bot).category == "ไฟฟ้า"
+    assert the_case(bot).urgent
+
+
+def walk_to_the_model_s_answer(chat, story: str, place: str = "เขตบางรัก กรุงเทพ"):
+    start(chat)
+    chat.send(story)
+    chat.tap("ไม่มีรูป")
+    chat.send(place)
+    chat.tap("วันนี้")
+    chat.tap("ข้าม")
+    chat.tap("เปิดเผยชื่อ", expect=1)  # one reply: the summary card and its question, or the category question
+
+
+# Texts whose category is not in doubt (the model may be retrained; these must stay right).
+CLEAR = [
+    ("ถนนหน้าบ้านเป็นหลุมใหญ่ รถตกบ่อย", "ถนน"),
+    ("น้ำท่วมขังหน้าบ้านหลังฝนตกหนัก ระบายไม่ทัน", "น้ำท่วม"),
+    ("ขยะล้นถังไม่มีคนมาเก็บ ส่งกลิ่นเหม็น", "ความสะอาด"),
+]
+
+
+@pytest.mark.parametrize("story, category", CLEAR)
+def test_a_clear_complaint_is_filed_with_the_models_category_and_agency_without_asking(bot, chat, story, category):
+    walk_to_the_model_s_answer(chat, story)
+    assert "ไม่ใช่ทั้งหมด" not in chat.labels and "ยืนยันส่งเรื่อง" in chat.labels  # not asked: confident
+    assert "สำนักงานเขตบางรัก" in str(chat.flex()[0])
+    chat.tap("ยืนยันส่งเรื่อง", expect=2)
+    assert "สำนักงานเขตบางรัก" in chat.said
+    case = the_case(bot)
+    assert (case.category, case.agency_id) == (category, "bma-district:1004")
+    assert case.category_confidence >= 0.9
+
+
+def test_when_the_classifier_fails_the_citizen_chooses_and_the_error_is_logged(bot, chat, monkeypatch, caplog):
+    from bot import nlp
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the model file is damaged")
+
+    monkeypatch.setattr(nlp, "classify", broken)  # the model fails; everything else is real
+    caplog.set_level("ERROR", logger="bot.flows.understanding")
+    walk_to_the_model_s_answer(chat, CLEAR[0][0])
+    assert "ไม่ใช่ทั้งหมด" in chat.labels and "ยืนยันส่งเรื่อง" not in chat.labels  # asked, not guessed
+    chat.tap("ถนน", expect=2)
+    chat.tap("ยืนยันส่งเรื่อง", expect=2)
+    assert the_case(bot).category == "ถนน"
+    (record,) = [r for r in caplog.records if r.name == "bot.flows.understanding"]
+    assert record.levelname == "ERROR" and record.exc_info[0] is RuntimeError and "RuntimeError" in record.getMessage()
 
 
 def test_a_similar_open_case_nearby_can_be_joined_instead_of_filed_again(bot, chat, new_chat):
