@@ -115,3 +115,15 @@ def test_a_card_links_to_the_case_page_of_the_console_when_its_address_is_config
         details = buttons(case_card(session, case))["รูปและรายละเอียด"]
     assert details == {"type": "uri", "label": "รูปและรายละเอียด",
                        "uri": f"https://siang.example.go.th/console/cases/{case.ticket}"}
+
+
+def test_an_urgent_case_reaches_its_group_at_once_flagged_in_the_title_and_notification(groups):
+    gid, _ = groups.link(AGENCY)
+    groups.file(AGENCY, description="มีคนโดนไฟดูดที่เสาไฟหน้าตลาด", urgent=True)
+    groups.file(AGENCY)
+    urgent, ordinary = wait_until(lambda: groups.cards(gid) if len(groups.cards(gid)) == 2 else None)
+    assert urgent["altText"].startswith("🚨 ด่วน") and not ordinary["altText"].startswith("🚨")
+    title = urgent["contents"]["header"]["contents"][0]["text"]
+    assert "ด่วน" in title and "อันตรายต่อชีวิต" in title
+    assert urgent["contents"]["header"]["backgroundColor"] != ordinary["contents"]["header"]["backgroundColor"]
+    assert card_rows(urgent)["ความเร่งด่วน"] == "ด่วน" and card_rows(ordinary)["ความเร่งด่วน"] != "ด่วน"
