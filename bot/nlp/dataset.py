@@ -18,7 +18,17 @@ SPLIT_SALT = "siang-nlp-split-2025"
 # Percent of tickets: [0, 80) train, [80, 90) calibration (temperature + threshold), [90, 100) test.
 TRAIN_END, CALIB_END = 80, 90
 EXPORT_2022 = "motethansen/traffyfonduedata"
-DEFAULT_DATA = Path(os.environ.get("SIANG_TRAFFY_CSV", "/work/shared/data/traffy/complaints.csv"))
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+def shared_dir() -> Path:
+    """The shared data folder: ``SIANG_SHARED``, else ``../shared`` beside the repository (as laid out for
+    developers and CI alike). Never a folder of one machine."""
+    return Path(os.environ.get("SIANG_SHARED") or REPOSITORY.parent / "shared")
+
+
+# The labelled complaints; ``SIANG_TRAFFY_CSV`` points at another export in the same format.
+DEFAULT_DATA = Path(os.environ.get("SIANG_TRAFFY_CSV") or shared_dir() / "data" / "traffy" / "complaints.csv")
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from importlib import resources
 import pytest
 
 from bot.nlp import route
+from bot.nlp.dataset import DEFAULT_DATA
 from bot.nlp.routing import agencies, bangkok_districts, provinces, resolve_province
 
 
@@ -78,7 +79,6 @@ def test_every_rule_points_at_a_known_agency_and_category():
 
 
 def test_bangkok_districts_are_the_districts_in_the_data(traffy_examples):
-    path = "/work/shared/data/traffy/complaints.csv"
-    with open(path, encoding="utf-8") as f:
+    with open(DEFAULT_DATA, encoding="utf-8") as f:
         seen = {r["district"] for r in csv.DictReader(f) if r["province"] == "กรุงเทพมหานคร"}
     assert {d.name_th for d in bangkok_districts().values()} <= seen
