@@ -20,8 +20,9 @@ from bot.nlp.normalize import normalize
 
 HYPOTHETICAL_WINDOW = 40  # characters before a cue (or inside it) in which a fear or a warning makes it one
 NEGATION_WINDOW = 12
-DISTANT_WINDOW = 40  # characters either side in which past or fiction makes a cue not about now...
-NOW_WINDOW = 60  # ...unless a "now" marker is this close (a long complaint mixes its story with today)
+NEAR_WINDOW = 40  # characters either side in which a rule's `near` must be said
+DISTANT_WINDOW = 80  # characters either side in which past or fiction makes a cue not about now...
+NOW_WINDOW = 80  # ...unless a "now" marker is this close (a long complaint mixes its story with today)
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def _counts(norm: str, match: re.Match[str], rule: _Rule, context: _Context) -> 
     start, end = match.span()
     if context.negated.search(norm[max(0, start - NEGATION_WINDOW):start]):
         return False
-    if rule.near is not None and not rule.near.search(norm[max(0, start - DISTANT_WINDOW):end + DISTANT_WINDOW]):
+    if rule.near is not None and not rule.near.search(norm[max(0, start - NEAR_WINDOW):end + NEAR_WINDOW]):
         return False
     if rule.always:
         return True
