@@ -17,7 +17,8 @@ import logging
 from bot import messages
 from bot.context import Context
 from bot.flows import (  # noqa: F401
-    complaint, emergency, engine, handover, opinion, privacy, subscription, tracking, understanding, volunteer,
+    complaint, emergency, engine, handover, opinion, privacy, subscription, tracking, understanding,
+    volunteer,
 )
 from bot.flows.engine import IMAGE, LOCATION, POSTBACK, STICKER, TEXT, VIDEO, Input
 
@@ -99,7 +100,8 @@ def _go_on_after_emergency(ctx: Context, text: str) -> None:
     if engine.update_active_draft(ctx, "complaint", urgent=True):
         engine.handle(ctx, Input(TEXT, text=text))
         return
-    engine.start(ctx, "complaint", draft={"description": text.strip()[:complaint.MAX_DESCRIPTION], "urgent": True})
+    draft = {"description": text.strip()[:complaint.MAX_DESCRIPTION], "urgent": True}
+    engine.start(ctx, "complaint", draft=draft)
 
 
 # --- services ------------------------------------------------------------------------------------------------

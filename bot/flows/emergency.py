@@ -36,8 +36,8 @@ def emergency_text(found: understanding.Urgency, lang: str = "th") -> str:
 
 def _in(found: understanding.Urgency, lang: str) -> str:
     lines = [messages.text("emergency_heading", lang)]
-    lines += [messages.text("emergency_number", lang, number=number, who=messages.text(f"hotline_{number}", lang))
-              for number in found.hotlines]
+    lines += [messages.text("emergency_number", lang, number=number,
+                            who=messages.text(f"hotline_{number}", lang)) for number in found.hotlines]
     lines.append(messages.text(f"emergency_{found.reason}", lang))
     lines.append(messages.text("emergency_continue", lang))
     return "\n".join(lines)

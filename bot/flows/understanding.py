@@ -31,7 +31,8 @@ class Understanding:
 
 @dataclass(frozen=True)
 class Urgency:
-    """Danger to life in a message: its kind (a rule's reason) and the numbers to call, most important first."""
+    """Danger to life in a message: its kind (a rule's reason) and the numbers to call, most important
+    first."""
 
     urgent: bool
     reason: str | None = None

@@ -27,7 +27,8 @@ def classification_json(text: str, province: str | None, district: str | None) -
         "category": c.category, "confidence": c.confidence, "confident": c.confident,
         "alternatives": [{"category": a.category, "confidence": a.confidence} for a in c.alternatives],
         "agency": {"id": c.agency.id, "name_th": c.agency.name_th},
-        "intent": c.intent, "urgent": c.urgent, "urgency_reason": c.urgency_reason, "hotline": c.hotline, "hotlines": list(c.hotlines),
+        "intent": c.intent, "urgent": c.urgent, "urgency_reason": c.urgency_reason, "hotline": c.hotline,
+        "hotlines": list(c.hotlines),
     }
 
 

@@ -59,8 +59,9 @@ class _Context:
 
 @cache
 def _rules() -> tuple[_Rule, ...]:
-    return tuple(_Rule(u["reason"], tuple(u["hotlines"]), compile_any(u["any"]), compile_any(u.get("unless", [])),
-                       compile_any(u.get("near", [])), bool(u.get("always", False)))
+    return tuple(_Rule(u["reason"], tuple(u["hotlines"]), compile_any(u["any"]),
+                       compile_any(u.get("unless", [])), compile_any(u.get("near", [])),
+                       bool(u.get("always", False)))
                  for u in cues()["urgency"])
 
 

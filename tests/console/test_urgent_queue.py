@@ -21,6 +21,7 @@ def test_an_urgent_case_is_first_in_its_agencys_queue_and_flagged_whatever_the_s
         html = client.get(f"/console/cases?sort={sort}").get_data(as_text=True)
         order = tickets_in_order(html)
         assert order[0] == urgent and set(order[1:]) == set(ordinary), (sort, order)
-    row = re.search(rf'<tr class="urgent"><td><a [^>]+>{urgent}</a>\s*<span class="badge urgent"[^>]*>🚨 ด่วน', html)
+    flagged = rf'<tr class="urgent"><td><a [^>]+>{urgent}</a>\s*<span class="badge urgent"[^>]*>🚨 ด่วน'
+    row = re.search(flagged, html)
     assert row, "the urgent row carries its flag"
     assert html.count('class="urgent"') == 1

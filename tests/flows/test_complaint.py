@@ -303,7 +303,7 @@ def walk_to_the_model_s_answer(chat, story: str, place: str = "เขตบา�
     chat.send(place)
     chat.tap("วันนี้")
     chat.tap("ข้าม")
-    chat.tap("เปิดเผยชื่อ", expect=1)  # one reply: the summary card and its question, or the category question
+    chat.tap("เปิดเผยชื่อ", expect=1)  # one reply: the summary card and its question, or the category one
 
 
 # Texts whose category is not in doubt (the model may be retrained; these must stay right).
@@ -315,7 +315,8 @@ CLEAR = [
 
 
 @pytest.mark.parametrize("story, category", CLEAR)
-def test_a_clear_complaint_is_filed_with_the_models_category_and_agency_without_asking(bot, chat, story, category):
+def test_a_clear_complaint_is_filed_with_the_models_category_and_agency_without_asking(bot, chat, story,
+                                                                                        category):
     walk_to_the_model_s_answer(chat, story)
     assert "ไม่ใช่ทั้งหมด" not in chat.labels and "ยืนยันส่งเรื่อง" in chat.labels  # not asked: confident
     assert "สำนักงานเขตบางรัก" in str(chat.flex()[0])
@@ -326,7 +327,8 @@ def test_a_clear_complaint_is_filed_with_the_models_category_and_agency_without_
     assert case.category_confidence >= 0.9
 
 
-def test_when_the_classifier_fails_the_citizen_chooses_and_the_error_is_logged(bot, chat, monkeypatch, caplog):
+def test_when_the_classifier_fails_the_citizen_chooses_and_the_error_is_logged(bot, chat, monkeypatch,
+                                                                               caplog):
     from bot import nlp
 
     def broken(*args, **kwargs):
@@ -340,7 +342,8 @@ def test_when_the_classifier_fails_the_citizen_chooses_and_the_error_is_logged(b
     chat.tap("ยืนยันส่งเรื่อง", expect=2)
     assert the_case(bot).category == "ถนน"
     (record,) = [r for r in caplog.records if r.name == "bot.flows.understanding"]
-    assert record.levelname == "ERROR" and record.exc_info[0] is RuntimeError and "RuntimeError" in record.getMessage()
+    assert record.levelname == "ERROR" and record.exc_info[0] is RuntimeError
+    assert "RuntimeError" in record.getMessage()
 
 
 def test_a_similar_open_case_nearby_can_be_joined_instead_of_filed_again(bot, chat, new_chat):

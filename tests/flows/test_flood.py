@@ -36,6 +36,18 @@ def test_a_flooding_citizen_is_slowed_once_politely_and_others_are_unaffected(bo
     assert len(texts) == 21  # 20 answered, then one polite notice, the rest dropped
 
 
+def test_a_cry_for_help_from_a_flooding_citizen_is_still_answered_with_the_numbers(bot, line):
+    """People in danger send fast: flood control never drops a message about danger to life."""
+    flooder = line.create_user("ตกใจ")["user_id"]
+    for n in range(25):
+        assert line.send_text(flooder, f"ข้อความที่ {n}").status == 200
+    assert line.send_text(flooder, "ช่วยด้วย ไฟไหม้บ้าน").status == 200
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any("199" in t for t in line.texts_for(flooder)):
+        time.sleep(0.05)
+    assert any("199" in t and "โทรทันที" in t for t in line.texts_for(flooder))
+
+
 @pytest.mark.parametrize("kind", ["local", "redis"])
 def test_the_window_counts_event_timestamps_per_user(kind, request):
     if kind == "redis":

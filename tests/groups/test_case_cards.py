@@ -125,5 +125,6 @@ def test_an_urgent_case_reaches_its_group_at_once_flagged_in_the_title_and_notif
     assert urgent["altText"].startswith("🚨 ด่วน") and not ordinary["altText"].startswith("🚨")
     title = urgent["contents"]["header"]["contents"][0]["text"]
     assert "ด่วน" in title and "อันตรายต่อชีวิต" in title
-    assert urgent["contents"]["header"]["backgroundColor"] != ordinary["contents"]["header"]["backgroundColor"]
+    colour = [card["contents"]["header"]["backgroundColor"] for card in (urgent, ordinary)]
+    assert colour[0] != colour[1]
     assert card_rows(urgent)["ความเร่งด่วน"] == "ด่วน" and card_rows(ordinary)["ความเร่งด่วน"] != "ด่วน"

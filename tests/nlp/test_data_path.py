@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED_TEST = "tests/nlp/test_intent_urgency.py::test_the_urgency_first_look_never_rules_out_a_text_a_cue_matches"
+SHARED_TEST = ("tests/nlp/test_intent_urgency.py"
+               "::test_the_urgency_first_look_never_rules_out_a_text_a_cue_matches")
 
 
 def _env(**values: str) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """Sentences written for the urgency tests (not taken from the shared data): danger to life now, with the
 numbers a citizen must be given for it, and look-alikes that must stay ordinary complaints."""
 
-POLICE, MEDICAL, FIRE, MENTAL, SOCIAL, DISASTER, MEA, PEA = "191", "1669", "199", "1323", "1300", "1784", "1130", "1129"
+POLICE, MEDICAL, FIRE, MENTAL = "191", "1669", "199", "1323"
+SOCIAL, DISASTER, MEA, PEA = "1300", "1784", "1130", "1129"
 
 # (text, numbers that must all be in the first reply)
 URGENT: list[tuple[str, set[str]]] = [
