@@ -110,7 +110,8 @@ def _after_description(turn: Turn) -> str:
     draft["choices"] = [c for c in [found.category, *(a for a, _ in found.alternatives)] if c][:CATEGORY_CHOICES]
     if found.urgent and not draft.get("urgent"):  # told already when the message itself was urgent
         draft["urgent"] = True
-        urgency = understanding.Urgency(True, found.urgency_reason, found.hotlines or (found.hotline,))
+        hotlines = found.hotlines or tuple(h for h in (found.hotline,) if h)
+        urgency = understanding.Urgency(True, found.urgency_reason, hotlines)
         turn.reply(messages.text_message(emergency.emergency_text(urgency, turn.lang)))
     following = turn.after("photos")
     if following == "confirm" and not draft["category"]:
