@@ -149,3 +149,18 @@ def test_a_category_correction_routes_the_case_again_and_tells_the_citizen_once(
     assert len(line.messages(citizen)["messages"]) == before + 1
     wait_until(lambda: any(ticket in json.dumps(card, ensure_ascii=False) for card in groups.cards(mea_gid)),
                what="the case card in MEA's group")
+
+
+def test_the_new_categories_and_their_owners_are_seeded_into_the_tables_once(app):
+    from storage.models import Agency, Category
+
+    services = app.extensions["siang"]
+    with services.transaction() as db:
+        first = staff_store.seed_catalogue(db)
+    with services.transaction() as db:
+        assert staff_store.seed_catalogue(db) == (0, 0)
+        categories = {c.id for c in db.scalars(select(Category))}
+        owners = {a.id: a.name_th for a in db.scalars(select(Agency))}
+    assert first[1] == len(categories) == 30
+    assert {"หาบเร่แผงลอย", "ผิดกฎจราจร", "ภัยออนไลน์", "สัตว์จรจัด", "ไฟฟ้า"} <= categories
+    assert owners["ocpb"].startswith("สำนักงานคณะกรรมการคุ้มครองผู้บริโภค") and owners["mea"] == "การไฟฟ้านครหลวง"
