@@ -81,7 +81,7 @@ def _reroute(db: Session, case: Case, actor: str) -> str | None:
     """Send a corrected open case where filing would have sent it with the right category; tell the citizen.
 
     Returns the new agency id, or None when the owner stays. The change is a history entry (``forwarded``,
-    or a same-status entry where forwarding is not a allowed move, as while waiting for the citizen) and
+    or a same-status entry where forwarding is not an allowed move, as while waiting for the citizen) and
     one push through the outbox naming the new owner; the new owner's LINE groups get the case card."""
     if not STATES[case.status].open:
         return None  # a finished case keeps the owner who finished it

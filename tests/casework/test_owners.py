@@ -164,3 +164,25 @@ def test_the_new_categories_and_their_owners_are_seeded_into_the_tables_once(app
     assert first[1] == len(categories) == 30
     assert {"หาบเร่แผงลอย", "ผิดกฎจราจร", "ภัยออนไลน์", "สัตว์จรจัด", "ไฟฟ้า"} <= categories
     assert owners["ocpb"].startswith("สำนักงานคณะกรรมการคุ้มครองผู้บริโภค") and owners["mea"] == "การไฟฟ้านครหลวง"
+
+
+def test_a_correction_while_waiting_for_the_citizen_moves_the_owner_and_keeps_the_status(groups, bot, line):
+    from bot.casework.lifecycle import change_status
+    from bot.console import work
+
+    case_id = groups.file(agency_id=BANG_RAK, category="ถนน", description="มีคนขายยาบ้าในซอย")
+    citizen = groups.citizen_of(case_id)
+    with bot.app.app_context(), bot.services.transaction() as db:
+        change_status(db, db.get(Case, case_id), "waiting_citizen", "staff:1", note="ขอรูปเพิ่ม")
+    line.wait_for_messages(citizen, 1, timeout=20)
+    with bot.app.app_context(), bot.services.transaction() as db:
+        work.correct_category(db, db.get(Case, case_id), "เบาะแสยาเสพติด", "staff:1")
+    told = line.wait_for_messages(citizen, 2, timeout=20)[-1]["message"]
+    assert told["type"] == "text" and "ป.ป.ส." in told["text"] and "oncb" not in told["text"]
+    case = groups.case(case_id)
+    assert (case.agency_id, case.status) == ("oncb", "waiting_citizen")
+    with bot.services.transaction() as db:
+        last = db.scalars(select(StatusChange).where(StatusChange.case_id == case_id)
+                          .order_by(StatusChange.id.desc())).first()
+    assert (last.from_status, last.to_status) == ("waiting_citizen", "waiting_citizen") and "ป.ป.ส." in last.note
+    assert len(line.messages(citizen)["messages"]) == 2
