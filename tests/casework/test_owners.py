@@ -33,8 +33,8 @@ def file_through_chat(line, story: str, place: str) -> Chat:
     chat.tap_data("menu=complaint")
     if "ยินยอม" in chat.labels:
         chat.tap("ยินยอม")
-    urgent = understanding.understand(story).urgent
-    chat.send(story, expect=3 if urgent else 1)
+    # Danger to life is answered first (the numbers to call), then the flow asks for photos.
+    chat.send(story, expect=2 if understanding.urgency_of(story).urgent else 1)
     chat.tap("ไม่มีรูป")
     chat.send(place)
     chat.tap("วันนี้")
@@ -79,7 +79,7 @@ def test_none_of_these_in_bangkok_goes_to_the_district_office_its_queue_and_grou
 def test_none_of_these_elsewhere_and_urgent_goes_to_the_provincial_centre_flagged(groups, bot, line, monkeypatch):
     gid, _ = groups.link("damrongdhama:52")
     monkeypatch.setattr(understanding, "understand", lambda *a, **k: understanding.Understanding(
-        None, 0.2, False, [("ถนน", 0.2)], "complaint", True, "fire", "199"))
+        None, 0.2, False, [("ถนน", 0.2)], "complaint", True, "fire", "199", ("199", "1669")))
     chat = file_through_chat(line, "ไฟไหม้บ้านข้างๆ ลามมาแล้ว", "อ.เมือง จ.ลำปาง")
     ticket = chat.said.split("เลขที่เรื่อง ")[1].split()[0]
     case = case_of(bot.services, ticket)
