@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from bot import messages as catalogue
 from bot.api.public import is_open, public_description, public_place, rounded, w3c
-from bot.casework.filing import CaseDraft, file_case
+from bot.casework.filing import CaseDraft, agency_name, file_case, route_case
 from bot.casework.states import STATES
+from bot.groups import post_case_card
 from bot.services import current_services
 from storage import staff as staff_store
 from storage.models import Case
@@ -201,13 +202,34 @@ def post_request(fmt: str):
                                                and not form.get("address_id")):
             return errors(fmt, 400, "a location is required: lat and long, address_string or address_id")
         description = (form.get("description") or services[code]["service_name"])[:4000]
-        agency = route(code, form.get("address_string"))
+        province, district = _place(lat, lon, form.get("address_string"))
+        agency = route_case(code, province, district)
         target = next((c.target_days for c in staff_store.category_table(db) if c.id == code), None)
         draft = CaseDraft(description=description, category=code, agency_id=agency.id, latitude=lat, longitude=lon,
-                          address=form.get("address_string"), target_days=target, anonymous=True)
+                          province=province, district=district, address=form.get("address_string"),
+                          target_days=target, anonymous=True, urgent=_urgent(description))
         case = file_case(db, draft, citizen_id=None, actor=f"api:open311:{key.id}")
         case.channel = "open311"
+        post_case_card(db, case)  # the owner's LINE group sees it as the chat's cases are seen
         staff_store.audit(db, f"api_key:{key.id}", "open311_post", case.ticket, {"service_code": code},
                           request.remote_addr)
-        data = [{"service_request_id": case.ticket, "service_notice": agency.name_th, "account_id": None}]
+        data = [{"service_request_id": case.ticket, "service_notice": agency_name(db, case.agency_id),
+                 "account_id": None}]
     return render(fmt, "service_requests", "request", data)
+
+
+def _place(lat: float | None, lon: float | None, address: str | None) -> tuple[str | None, str | None]:
+    """Province and district of a posted request: from its coordinates, else from its address text."""
+    from bot.flows import places
+
+    found = places.resolve_location(lat, lon) if lat is not None and lon is not None else None
+    if found is None and address:
+        found = places.resolve_text(address)
+    return (found.province, found.district) if found is not None else (None, None)
+
+
+def _urgent(description: str) -> bool:
+    """Danger to life in a posted request flags it in the owner's queue and group, as in chat."""
+    from bot.nlp import detect_urgency
+
+    return detect_urgency(description).urgent

@@ -1,4 +1,9 @@
-"""Filing a new case: a ticket number, the first history entry, all in the caller's transaction."""
+"""Filing a new case: a ticket number, its owner, the first history entry, all in the caller's transaction.
+
+Every case has an owner from the moment it is filed: the agency the catalogue routes its category and place
+to, or the place's general owner when the category is unknown or unchosen (bot/data/agencies.toml). A case
+with no agency would sit in no queue and no LINE group, and the citizen would be told nobody's name.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from bot.nlp.routing import Agency, agencies, general_owner, route
 from storage import cases
+from storage.models import Agency as AgencyRow
 from storage.models import Case, StatusChange, utcnow
 
 TICKET_PREFIX = "DR"  # Damrongdhama: the cabinet's letters name its centres as the owners of complaints
@@ -34,16 +41,41 @@ class CaseDraft:
     target_days: float | None = None
 
 
+def route_case(category: str | None, province: str | None, district: str | None) -> Agency:
+    """The owner of a case of ``category`` at this place: the catalogue's rule, else the general owner.
+
+    ``None`` (the citizen chose "none of these", or nothing classified it) goes straight to the general owner;
+    the same function routes at filing and after a staff correction, so both follow one set of rules."""
+    if category is None:
+        return general_owner(province, district)
+    return route(category, province, district)
+
+
+def agency_name(session: Session, agency_id: str | None, lang: str = "th") -> str | None:
+    """The agency's name for citizens (Thai or English): the editable table first, then the catalogue.
+
+    Citizens are told who owns their case by name, never by an id such as ``bma-district:1004``."""
+    if not agency_id:
+        return None
+    row = session.get(AgencyRow, agency_id)
+    known = agencies().get(agency_id)
+    th = (row.name_th if row is not None else None) or (known.name_th if known else None)
+    en = (row.name_en if row is not None else None) or (known.name_en if known else None)
+    return (en if lang == "en" else None) or th or en
+
+
 def file_case(session: Session, draft: CaseDraft, citizen_id: int | None, actor: str = "citizen",
               now: datetime | None = None) -> Case:
+    """File the draft as a new case; a draft without an agency gets one by :func:`route_case`."""
     now = now or utcnow()
+    agency_id = draft.agency_id or route_case(draft.category, draft.province, draft.district).id
     case = Case(
         ticket=next_ticket(session, now),
         citizen_id=citizen_id,
         status="received",
         category=draft.category,
         category_confidence=draft.category_confidence,
-        agency_id=draft.agency_id,
+        agency_id=agency_id,
         description=draft.description,
         province=draft.province,
         district=draft.district,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot import messages as catalogue
 from bot.jobs import deliver_after_commit
+from bot.casework.filing import agency_name
 from bot.casework.states import STATES, can_move
 from bot.messages.status_cards import rating_question, status_card, timeline_url
 from storage import outbox
@@ -114,7 +115,7 @@ def _notify(session: Session, case: Case, to_status: str, note: str | None, reas
     if citizen is None or not citizen.active:
         return  # deleted on request (the case keeps no citizen) or unfollowed: nothing is sent
     lang = catalogue.language_of(citizen.language)
-    agency = case.agency_id or catalogue.text("status_agency_unknown", lang)
+    agency = agency_name(session, case.agency_id, lang) or catalogue.text("status_agency_unknown", lang)
     messages = [status_card(ticket=case.ticket, status=to_status, lang=lang, agency_name=agency, note=note,
                             reason=reason, timeline_url=timeline_url(_timeline_base(), case.ticket))]
     if to_status == "resolved":

@@ -12,12 +12,13 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from bot import messages as catalogue
+from bot.casework.filing import agency_name, route_case
 from bot.casework.lifecycle import TransitionError, change_status
-from bot.casework.states import can_move
+from bot.casework.states import STATES, can_move
 from bot.jobs import deliver_after_commit
 from storage import outbox
 from storage import staff as staff_store
-from storage.models import Agency, Case, Category, Citizen, utcnow
+from storage.models import Agency, Case, Category, Citizen, StatusChange, utcnow
 
 __all__ = ["TransitionError", "set_status", "forward", "correct_category", "add_note", "reply_to_citizen"]
 
@@ -51,7 +52,9 @@ def forward(db: Session, case: Case, agency_id: str, actor: str, note: str | Non
 
 
 def correct_category(db: Session, case: Case, new_category: str, actor: str, address: str | None = None) -> None:
-    """Fix the category (and the target date that follows from it); the fix is kept to train the classifier."""
+    """Fix the category (and the target date that follows from it); the fix is kept to train the classifier.
+
+    The case is then routed again by the filing rules: a new owner gets it, and the citizen is told who."""
     category = db.get(Category, new_category)
     if category is None:
         from bot.nlp.categories import category as catalogue_category
@@ -69,7 +72,55 @@ def correct_category(db: Session, case: Case, new_category: str, actor: str, add
     case.target_due_at = case.created_at + timedelta(days=target_days)
     case.updated_at = utcnow()
     staff_store.add_correction(db, case_id=case.id, text=case.description, old=old, new=new_category, who=actor)
-    staff_store.audit(db, actor, "case_category", case.ticket, {"from": old, "to": new_category}, address)
+    old_agency, new_agency = case.agency_id, _reroute(db, case, actor)
+    staff_store.audit(db, actor, "case_category", case.ticket,
+                      {"from": old, "to": new_category, "agency_from": old_agency, "agency_to": new_agency}, address)
+
+
+def _reroute(db: Session, case: Case, actor: str) -> str | None:
+    """Send a corrected open case where filing would have sent it with the right category; tell the citizen.
+
+    Returns the new agency id, or None when the owner stays. The change is a history entry (``forwarded``,
+    or a same-status entry where forwarding is not an allowed move, as while waiting for the citizen) and
+    one push through the outbox naming the new owner; the new owner's LINE groups get the case card."""
+    if not STATES[case.status].open:
+        return None  # a finished case keeps the owner who finished it
+    new_agency = route_case(case.category, case.province, case.district).id
+    if new_agency == case.agency_id:
+        return None
+    old_agency, case.agency_id = case.agency_id, new_agency
+    citizen = db.get(Citizen, case.citizen_id) if case.citizen_id is not None else None
+    lang = catalogue.language_of(citizen.language if citizen else None)
+    note = catalogue.text("case_rerouted", lang, category=_category_label(db, case.category, lang),
+                          agency=agency_name(db, new_agency, lang))
+    if can_move(case.status, "forwarded"):
+        change_status(db, case, "forwarded", actor, note=note)
+    else:
+        _keep_status_and_tell(db, case, citizen, actor, note)
+    staff_store.add_note(db, case.id, actor, f"{old_agency or '-'} → {new_agency}", kind="forward")
+    from bot.groups import post_case_card
+
+    post_case_card(db, case)
+    return new_agency
+
+
+def _keep_status_and_tell(db: Session, case: Case, citizen: Citizen | None, actor: str, note: str) -> None:
+    db.add(StatusChange(case_id=case.id, from_status=case.status, to_status=case.status, actor=actor, note=note,
+                        created_at=utcnow()))
+    if citizen is not None and citizen.active:
+        row = outbox.add_message(db, kind="push", recipient=citizen.line_user_id,
+                                 messages=[catalogue.text_message(f"{case.ticket}: {note}")], case_id=case.id)
+        deliver_after_commit(db, row.id)
+    db.flush()
+
+
+def _category_label(db: Session, category_id: str, lang: str) -> str:
+    row = db.get(Category, category_id)
+    if row is not None:
+        return (row.label_en if lang == "en" else None) or row.label_th
+    from bot.messages.ticket_cards import category_label
+
+    return category_label(category_id, lang)
 
 
 def add_note(db: Session, case: Case, text: str, actor: str, address: str | None = None) -> None:

@@ -382,8 +382,8 @@ def on_edit(turn: Turn, item: Input) -> str | Reprompt:
 
 def _agency_name(turn: Turn) -> str:
     draft = turn.draft
-    agency = understanding.route(draft.get("category") or understanding.FALLBACK_CATEGORY, draft.get("province"),
-                                 draft.get("district")) if not draft.get("handover") else None
+    category = None if draft.get("handover") else draft.get("category") or understanding.FALLBACK_CATEGORY
+    agency = understanding.route(category, draft.get("province"), draft.get("district"))
     if agency and agency.get("name_th"):
         draft["agency_id"] = agency["id"]
         return (agency.get("name_en") if turn.lang == "en" else None) or agency["name_th"]

@@ -96,13 +96,14 @@ def intent_of(text: str) -> str:
         return "other"
 
 
-def route(category: str, province: str | None, district: str | None) -> dict[str, str | None] | None:
-    """The agency for a case: ``{"id", "name_th", "name_en"}``, or None when routing is unavailable."""
-    nlp = _nlp()
-    if nlp is None:
-        return None
+def route(category: str | None, province: str | None, district: str | None) -> dict[str, str | None] | None:
+    """The agency for a case: ``{"id", "name_th", "name_en"}``, or None when routing is unavailable.
+
+    ``category=None`` ("none of these") gives the place's general owner, as filing does."""
     try:
-        agency = nlp.route(category, province, district)
+        from bot.casework.filing import route_case
+
+        agency = route_case(category, province, district)
     except Exception:
         log.exception("routing failed", extra={"category": category})
         return None

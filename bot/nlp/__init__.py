@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.nlp.categories import Category, categories
+from bot.nlp.categories import Category, categories, cue_category
 from bot.nlp.intent import Intent, detect_intent
 from bot.nlp.model import shipped_model
 from bot.nlp.normalize import normalize
@@ -54,7 +54,8 @@ def classify(text: str, province: str | None = None, district: str | None = None
     ``confident`` is true when the calibrated confidence reaches the threshold chosen on held-out data
     (precision >= 0.96 there): the bot routes without asking. Otherwise it offers the top choices.
     Text with no usable words (emoji only, garbage) gets a low-confidence ``อื่นๆ``-leaning answer and
-    intent ``other`` - never an exception.
+    intent ``other`` - never an exception. A category cue (bot/data/categories.toml: a power cut is
+    electricity supply) decides the category over the model and is confident.
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be str, not {type(text).__name__}")
@@ -63,9 +64,15 @@ def classify(text: str, province: str | None = None, district: str | None = None
     model = shipped_model()
     norm = normalize(text[:MAX_CHARS])
     probs = model.probabilities(model.scores(norm, tokenize(norm)))
-    order = np.argsort(-probs)
+    order = [int(i) for i in np.argsort(-probs)]
+    cued = cue_category(norm)
+    if cued in model.classes:  # a cue overrules the labels the model learnt (a power cut is not a street light)
+        order.remove(model.classes.index(cued))
+        order.insert(0, model.classes.index(cued))
     best = model.classes[order[0]]
     confidence = float(probs[order[0]])
+    if cued == best:
+        confidence = max(confidence, model.threshold)
     urgency: Urgency = detect_urgency(text, norm)
     return Classification(
         category=best,

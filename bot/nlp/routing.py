@@ -111,16 +111,35 @@ def agencies() -> dict[str, Agency]:
 
 
 def route(category: str, province: str | None = None, district: str | None = None) -> Agency:
-    """The agency for a category at a place. A Bangkok district alone implies Bangkok."""
+    """The agency for a category at a place. A Bangkok district alone implies Bangkok.
+
+    Never None: a category no rule takes (or an unknown one) goes to the place's general owner."""
+    prov, dist = _place_codes(province, district)
+    return _first_match(category, prov, dist)
+
+
+def general_owner(province: str | None = None, district: str | None = None) -> Agency:
+    """Who takes a case whose category is unknown or unchosen at this place: the Bangkok district office
+    (the BMA when the district is unknown), the provincial Damrongdhama centre, or the national one."""
+    prov, dist = _place_codes(province, district)
+    return _first_match(None, prov, dist)
+
+
+def _place_codes(province: str | None, district: str | None) -> tuple[str | None, str | None]:
     prov = resolve_province(province)
     dist = resolve_district(district)
     if prov is None and dist is not None and not province:
         prov = BANGKOK
     if prov != BANGKOK:
         dist = None
+    return prov, dist
+
+
+def _first_match(category: str | None, prov: str | None, dist: str | None) -> Agency:
+    """The first catalogue rule taking this category (None: only the general-owner rules) at this place."""
     prov_th = provinces()[prov].name_th if prov else None
     for rule in _catalogue()["rule"]:
-        if category not in rule["categories"]:
+        if "*" not in rule["categories"] and category not in rule["categories"]:
             continue
         wanted = rule["provinces"]
         if prov_th is None:

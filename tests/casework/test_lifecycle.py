@@ -26,7 +26,7 @@ def linked_bot(database_url, emulator_server, line):
     server.stop()
 
 
-def new_case(services, line_user_id: str, language: str = "th", agency: str | None = "bma-roads") -> int:
+def new_case(services, line_user_id: str, language: str = "th", agency: str | None = "bma-district:1004") -> int:
     with services.transaction() as session:
         citizen = people.touch_citizen(session, line_user_id)
         citizen.language = language
@@ -62,7 +62,8 @@ def test_a_status_change_pushes_a_card_with_status_note_agency_and_timeline_link
     card = delivered["message"]
     assert card["type"] == "flex" and ticket in card["altText"]
     flat = json.dumps(card, ensure_ascii=False)
-    assert "ส่งต่อหน่วยงานแล้ว" in flat and "ส่งให้สำนักการโยธาแล้ว" in flat and "bma-roads" in flat
+    assert "ส่งต่อหน่วยงานแล้ว" in flat and "ส่งให้สำนักการโยธาแล้ว" in flat
+    assert "สำนักงานเขตบางรัก" in flat and "bma-district" not in flat  # the owner by name, never its id
     assert f"https://siang.example.go.th/cases/{ticket}" in flat
     assert outbox_rows(linked_bot.services)[0].case_id == case_id
 
