@@ -41,11 +41,13 @@ def followers(session: Session, case: Case) -> list[Citizen]:
 
     Only citizens who can be reached: one who unfollowed (blocked) the OA is inactive, one whose data was
     deleted on request is no longer linked (the case and the supporter rows keep no citizen). Each once."""
-    joined = select(CaseSupporter.citizen_id).where(CaseSupporter.case_id == case.id,
-                                                    CaseSupporter.citizen_id.is_not(None)).order_by(CaseSupporter.id)
+    joined = (select(CaseSupporter.citizen_id)
+              .where(CaseSupporter.case_id == case.id, CaseSupporter.citizen_id.is_not(None))
+              .order_by(CaseSupporter.id))
     ids = list(dict.fromkeys([*([case.citizen_id] if case.citizen_id is not None else []),
                               *session.scalars(joined)]))
     if not ids:
         return []
-    found = {c.id: c for c in session.scalars(select(Citizen).where(Citizen.id.in_(ids), Citizen.active.is_(True)))}
+    reachable = select(Citizen).where(Citizen.id.in_(ids), Citizen.active.is_(True))
+    found = {citizen.id: citizen for citizen in session.scalars(reachable)}
     return [found[i] for i in ids if i in found]

@@ -43,7 +43,8 @@ def change_status(session: Session, case: Case, to_status: str, actor: str, note
     """Move ``case`` to ``to_status`` (a state id) on behalf of ``actor`` and notify everyone following it.
 
     ``reason`` is required for ``rejected`` and shown to the citizen; it is stored in the history's note.
-    ``note_en`` is the English text of ``note``, when it has one. Raises :class:`TransitionError` for a move ``TRANSITIONS`` does not allow.
+    ``note_en`` is the English text of ``note``, when it has one.
+    Raises :class:`TransitionError` for a move ``TRANSITIONS`` does not allow.
     """
     if to_status not in STATES:
         raise TransitionError(f"unknown status {to_status!r}")
@@ -136,7 +137,7 @@ def attach_citizen_message(session: Session, citizen_id: int, *, text: str | Non
 
 
 def forwarding_notes(session: Session, from_agency: str | None, to_agency: str) -> tuple[str, str]:
-    """ "Forwarded from A to B" in Thai and English, the agencies by name (never by id), for ``note``/``note_en``."""
+    """ "Forwarded from A to B" in Thai and English (``note``, ``note_en``), the agencies by name, never by id."""
     def name(agency_id: str | None, lang: str) -> str:
         return agency_name(session, agency_id, lang) or catalogue.text("status_agency_unknown", lang)
 

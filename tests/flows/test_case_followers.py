@@ -45,7 +45,8 @@ def complain(chat: Chat, story: str, lang: str, category: str | None = None, joi
             wanted = understanding.category_label(category, lang) if category else "ถนน"
             chat.tap(wanted if wanted in labels else labels[0])
         else:
-            for key in ("complaint_btn_no_photo", "complaint_btn_today", "complaint_btn_skip", "complaint_btn_named"):
+            for key in ("complaint_btn_no_photo", "complaint_btn_today", "complaint_btn_skip",
+                        "complaint_btn_named"):
                 if label(key) in labels:
                     chat.tap(label(key))
                     break
@@ -85,7 +86,8 @@ def test_the_filer_and_every_joiner_get_each_status_card_once_in_their_language(
     erased.tap(messages.text("privacy_btn_erase"))
     english.send(case.ticket)
     assert english.flex()[0]["altText"].endswith(case.ticket)  # a joiner may track the case
-    cursors = {chat.user_id: line.messages(chat.user_id)["cursor"] for chat in (filer, thai, english, blocked, erased)}
+    everyone = (filer, thai, english, blocked, erased)
+    cursors = {chat.user_id: line.messages(chat.user_id)["cursor"] for chat in everyone}
 
     for status in STEPS:
         with bot.app.app_context(), bot.services.transaction() as db:
@@ -103,8 +105,8 @@ def test_the_filer_and_every_joiner_get_each_status_card_once_in_their_language(
     for chat in (blocked, erased):
         assert status_cards(line, chat.user_id, cursors[chat.user_id], case.ticket) == []
     rating = messages.text("rating_question", "th", ticket=case.ticket)
-    delivered = {chat.user_id: [m["message"].get("text") for m in line.messages(chat.user_id,
-                                                                              since=cursors[chat.user_id])["messages"]]
+    delivered = {chat.user_id: [m["message"].get("text")
+                                for m in line.messages(chat.user_id, since=cursors[chat.user_id])["messages"]]
                  for chat in (filer, thai, english)}
     assert delivered[filer.user_id].count(rating) == 1  # the rating is the filer's to give
     assert rating not in delivered[thai.user_id]
