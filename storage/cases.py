@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -32,7 +32,10 @@ def get_by_ticket(session: Session, ticket: str) -> Case | None:
 
 
 def for_citizen(session: Session, citizen_id: int, limit: int = 10) -> list[Case]:
-    return list(session.scalars(select(Case).where(Case.citizen_id == citizen_id)
+    """The citizen's cases, newest first: those they filed and those they joined ("me too"), which they follow
+    just the same."""
+    joined = select(CaseSupporter.case_id).where(CaseSupporter.citizen_id == citizen_id)
+    return list(session.scalars(select(Case).where(or_(Case.citizen_id == citizen_id, Case.id.in_(joined)))
                                 .order_by(Case.id.desc()).limit(limit)))
 
 

@@ -86,6 +86,8 @@ def test_the_filer_and_every_joiner_get_each_status_card_once_in_their_language(
     erased.tap(messages.text("privacy_btn_erase"))
     english.send(case.ticket)
     assert english.flex()[0]["altText"].endswith(case.ticket)  # a joiner may track the case
+    thai.tap_data("menu=track")
+    assert case.ticket in json.dumps(thai.flex(), ensure_ascii=False)  # and finds it among "my cases"
     everyone = (filer, thai, english, blocked, erased)
     cursors = {chat.user_id: line.messages(chat.user_id)["cursor"] for chat in everyone}
 
