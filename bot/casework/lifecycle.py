@@ -3,7 +3,12 @@
 A status change, its history entry and the citizen's notification (an outbox row) are written in the
 caller's transaction, so they commit together or not at all: a transactional outbox. The row is delivered
 after the commit (queued at once when the session commits inside the app, else found by the sweeper).
-Citizens who unfollowed the OA or whose record was deleted get no message.
+Everyone following the case hears of it: the filer and every citizen who joined it ("me too"), each by their
+own outbox row (own retry key), in their own language. Citizens who unfollowed the OA or whose record was
+deleted get no message.
+
+A note is shown to citizens as written: ``note`` in Thai (the default; staff type Thai), ``note_en`` when the
+note has an English text (notes the system writes come from the catalogue in both languages).
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from bot import messages as catalogue
 from bot.jobs import deliver_after_commit
 from bot.casework.filing import agency_name
 from bot.casework.states import STATES, can_move
-from bot.messages.status_cards import rating_question, status_card, timeline_url
+from bot.messages.status_cards import citizen_text, rating_question, status_card, timeline_url
+from storage import cases as case_store
 from storage import outbox
 from storage.models import Case, CaseAttachment, CaseMessage, Citizen, StatusChange, utcnow
 
@@ -32,10 +38,12 @@ class TransitionError(ValueError):
 
 
 def change_status(session: Session, case: Case, to_status: str, actor: str, note: str | None = None,
-                  reason: str | None = None, now: datetime | None = None) -> StatusChange:
-    """Move ``case`` to ``to_status`` (a state id) on behalf of ``actor`` and notify its citizen.
+                  reason: str | None = None, now: datetime | None = None,
+                  note_en: str | None = None) -> StatusChange:
+    """Move ``case`` to ``to_status`` (a state id) on behalf of ``actor`` and notify everyone following it.
 
     ``reason`` is required for ``rejected`` and shown to the citizen; it is stored in the history's note.
+    ``note_en`` is the English text of ``note``, when it has one.
     Raises :class:`TransitionError` for a move ``TRANSITIONS`` does not allow.
     """
     if to_status not in STATES:
@@ -60,16 +68,33 @@ def change_status(session: Session, case: Case, to_status: str, actor: str, note
         case.resolved_at = None
         case.closed_at = None
     stored_note = "\n\n".join(part for part in (reason, note) if part) or None
+    stored_note_en = "\n\n".join(part for part in (reason, note_en) if part) if note_en else None
     change = StatusChange(case_id=case.id, from_status=from_status, to_status=to_status, actor=actor,
-                          note=stored_note, created_at=now)
+                          note=stored_note, note_en=stored_note_en, created_at=now)
     session.add(change)
-    _notify(session, case, to_status, note, reason)
+    _notify(session, case, to_status, note, note_en, reason)
     session.flush()
     return change
 
 
-def reopen(session: Session, case: Case, actor: str, note: str | None = None) -> StatusChange:
-    return change_status(session, case, "reopened", actor, note=note)
+def reopen(session: Session, case: Case, actor: str, note: str | None = None,
+           note_en: str | None = None) -> StatusChange:
+    return change_status(session, case, "reopened", actor, note=note, note_en=note_en)
+
+
+def tell_followers(session: Session, case: Case, actor: str, note: str, note_en: str | None = None) -> StatusChange:
+    """A history entry that keeps the status (e.g. a new owner while waiting for the citizen), told to everyone
+    following the case as a short text in their language."""
+    change = StatusChange(case_id=case.id, from_status=case.status, to_status=case.status, actor=actor, note=note,
+                          note_en=note_en, created_at=utcnow())
+    session.add(change)
+    for citizen in case_store.followers(session, case):
+        lang = catalogue.language_of(citizen.language)
+        said = citizen_text(note, note_en, lang)
+        if said:
+            _push(session, case, citizen, [catalogue.text_message(f"{case.ticket}: {said}"[:4900])])
+    session.flush()
+    return change
 
 
 def rate(session: Session, case: Case, stars: int | None, solved: bool | None, actor: str) -> StatusChange | None:
@@ -87,7 +112,8 @@ def rate(session: Session, case: Case, stars: int | None, solved: bool | None, a
         case.citizen_says_solved = solved
     case.updated_at = utcnow()
     if solved is False:
-        return reopen(session, case, actor, note="citizen: the problem is not solved")
+        return reopen(session, case, actor, note=catalogue.text("note_citizen_not_solved", "th"),
+                      note_en=catalogue.text("note_citizen_not_solved", "en"))
     session.flush()
     return None
 
@@ -110,16 +136,33 @@ def attach_citizen_message(session: Session, citizen_id: int, *, text: str | Non
     return case
 
 
-def _notify(session: Session, case: Case, to_status: str, note: str | None, reason: str | None) -> None:
-    citizen = session.get(Citizen, case.citizen_id) if case.citizen_id is not None else None
-    if citizen is None or not citizen.active:
-        return  # deleted on request (the case keeps no citizen) or unfollowed: nothing is sent
-    lang = catalogue.language_of(citizen.language)
-    agency = agency_name(session, case.agency_id, lang) or catalogue.text("status_agency_unknown", lang)
-    messages = [status_card(ticket=case.ticket, status=to_status, lang=lang, agency_name=agency, note=note,
-                            reason=reason, timeline_url=timeline_url(_timeline_base(), case.ticket))]
-    if to_status == "resolved":
-        messages.append(rating_question(case.id, case.ticket, lang))
+def forwarding_notes(session: Session, from_agency: str | None, to_agency: str) -> tuple[str, str]:
+    """ "Forwarded from A to B" in Thai and English (``note``, ``note_en``), the agencies by name, never by id."""
+    def name(agency_id: str | None, lang: str) -> str:
+        return agency_name(session, agency_id, lang) or catalogue.text("status_agency_unknown", lang)
+
+    th, en = (catalogue.text("note_forwarded_between", lang, from_agency=name(from_agency, lang),
+                             to_agency=name(to_agency, lang)) for lang in ("th", "en"))
+    return th, en
+
+
+def _notify(session: Session, case: Case, to_status: str, note: str | None, note_en: str | None,
+            reason: str | None) -> None:
+    """One status card per follower, in their language; the filer alone is asked to rate a resolution (the
+    rating and "really solved?" are theirs to give)."""
+    link = timeline_url(_timeline_base(), case.ticket)
+    for citizen in case_store.followers(session, case):
+        lang = catalogue.language_of(citizen.language)
+        agency = agency_name(session, case.agency_id, lang) or catalogue.text("status_agency_unknown", lang)
+        messages = [status_card(ticket=case.ticket, status=to_status, lang=lang, agency_name=agency,
+                                note=citizen_text(note, note_en, lang), reason=citizen_text(reason, None, lang),
+                                timeline_url=link)]
+        if to_status == "resolved" and citizen.id == case.citizen_id:
+            messages.append(rating_question(case.id, case.ticket, lang))
+        _push(session, case, citizen, messages)
+
+
+def _push(session: Session, case: Case, citizen: Citizen, messages: list[dict]) -> None:
     row = outbox.add_message(session, kind="push", recipient=citizen.line_user_id, messages=messages,
                              case_id=case.id)
     deliver_after_commit(session, row.id)

@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 
 from bot import messages as catalogue
 from bot.casework.filing import agency_name, route_case
-from bot.casework.lifecycle import TransitionError, change_status
+from bot.casework.lifecycle import TransitionError, change_status, tell_followers
 from bot.casework.states import STATES, can_move
 from bot.jobs import deliver_after_commit
 from storage import outbox
 from storage import staff as staff_store
-from storage.models import Agency, Case, Category, Citizen, StatusChange, utcnow
+from storage.models import Agency, Case, Category, Citizen, utcnow
 
 __all__ = ["TransitionError", "set_status", "forward", "correct_category", "add_note", "reply_to_citizen"]
 
@@ -82,36 +82,25 @@ def _reroute(db: Session, case: Case, actor: str) -> str | None:
 
     Returns the new agency id, or None when the owner stays. The change is a history entry (``forwarded``,
     or a same-status entry where forwarding is not an allowed move, as while waiting for the citizen) and
-    one push through the outbox naming the new owner; the new owner's LINE groups get the case card."""
+    one push per follower (filer and joiners) naming the new owner in their language; the new owner's LINE groups
+    get the case card."""
     if not STATES[case.status].open:
         return None  # a finished case keeps the owner who finished it
     new_agency = route_case(case.category, case.province, case.district).id
     if new_agency == case.agency_id:
         return None
     old_agency, case.agency_id = case.agency_id, new_agency
-    citizen = db.get(Citizen, case.citizen_id) if case.citizen_id is not None else None
-    lang = catalogue.language_of(citizen.language if citizen else None)
-    note = catalogue.text("case_rerouted", lang, category=_category_label(db, case.category, lang),
-                          agency=agency_name(db, new_agency, lang))
+    note, note_en = (catalogue.text("case_rerouted", lang, category=_category_label(db, case.category, lang),
+                                    agency=agency_name(db, new_agency, lang)) for lang in ("th", "en"))
     if can_move(case.status, "forwarded"):
-        change_status(db, case, "forwarded", actor, note=note)
+        change_status(db, case, "forwarded", actor, note=note, note_en=note_en)
     else:
-        _keep_status_and_tell(db, case, citizen, actor, note)
+        tell_followers(db, case, actor, note, note_en)
     staff_store.add_note(db, case.id, actor, f"{old_agency or '-'} → {new_agency}", kind="forward")
     from bot.groups import post_case_card
 
     post_case_card(db, case)
     return new_agency
-
-
-def _keep_status_and_tell(db: Session, case: Case, citizen: Citizen | None, actor: str, note: str) -> None:
-    db.add(StatusChange(case_id=case.id, from_status=case.status, to_status=case.status, actor=actor, note=note,
-                        created_at=utcnow()))
-    if citizen is not None and citizen.active:
-        row = outbox.add_message(db, kind="push", recipient=citizen.line_user_id,
-                                 messages=[catalogue.text_message(f"{case.ticket}: {note}")], case_id=case.id)
-        deliver_after_commit(db, row.id)
-    db.flush()
 
 
 def _category_label(db: Session, category_id: str, lang: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot import messages
-from bot.casework.lifecycle import TransitionError, change_status
+from bot.casework.lifecycle import TransitionError, change_status, forwarding_notes
 from bot.context import Context
 from bot.groups.cards import ACTION_TARGET, agency_name, case_card, in_scope, post_case_card, press_data
 from bot.groups.sending import push
@@ -147,8 +147,8 @@ def _forward(ctx: Context, link: GroupLink, staff: StaffMember, case: Case, to_a
     from_status, from_agency = case.status, case.agency_id
     case.agency_id = to_agency  # flushed by change_status before it locks and validates the case
     try:
-        change_status(ctx.session, case, "forwarded", actor=f"group:{staff.id}",
-                      note=f"{agency_name(from_agency)} → {agency_name(to_agency)}")
+        note, note_en = forwarding_notes(ctx.session, from_agency, to_agency)
+        change_status(ctx.session, case, "forwarded", actor=f"group:{staff.id}", note=note, note_en=note_en)
     except TransitionError:
         case.agency_id = from_agency
         audit("stale", "forwarded", to_agency)

@@ -6,12 +6,31 @@ moving (blue), done (green) or stopped (grey/red).
 
 from __future__ import annotations
 
+import re
+
 from bot.messages import text
 
 ALT_TEXT_LIMIT = 1500  # UTF-16 units (LINE); our alt texts are far shorter
 NOTE_LIMIT = 1000  # characters of a staff note shown on the card; the timeline has the full text
 COLOURS = {"resolved": "#1E8E3E", "closed": "#5F6368", "rejected": "#C5221F", "waiting_citizen": "#E37400"}
 DEFAULT_COLOUR = "#1A73E8"
+THAI_LETTER = re.compile(r"[\u0e01-\u0e5b]")
+LATIN_LETTER = re.compile(r"[A-Za-z]")
+
+
+def citizen_text(thai: str | None, english: str | None, lang: str) -> str | None:
+    """What a citizen reading ``lang`` is shown of a note or reason written in Thai (and maybe English).
+
+    English readers get the English text when there is one, else the Thai (the default language). Thai
+    readers never get English: a note without a Thai letter but with Latin ones (an officer's English remark,
+    an internal code) is left off their card; the status and agency still tell them what happened."""
+    if lang == "en" and english:
+        return english
+    if not thai or not thai.strip():
+        return None
+    if lang != "en" and LATIN_LETTER.search(thai) and not THAI_LETTER.search(thai):
+        return None
+    return thai
 
 
 def status_card(*, ticket: str, status: str, lang: str, agency_name: str, note: str | None = None,

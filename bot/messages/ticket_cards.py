@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.casework.states import STATES
 from bot.messages import catalogue, text
+from bot.messages.status_cards import citizen_text
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 MONTHS_TH = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.")
@@ -96,8 +97,9 @@ def timeline_card(case, lang: str) -> dict:
     for change in list(case.history)[-12:]:
         line = f"{thai_date(change.created_at, lang, with_time=True)}  {status_label(change.to_status, lang)}"
         items.append({"type": "text", "text": line, "size": "sm", "wrap": True, "margin": "md"})
-        if change.note:
-            items.append({"type": "text", "text": _short(change.note, 200), "size": "xs", "color": "#666666",
+        note = citizen_text(change.note, change.note_en, lang)
+        if note:
+            items.append({"type": "text", "text": _short(note, 200), "size": "xs", "color": "#666666",
                           "wrap": True})
     title = text("card_timeline_title", lang, ticket=case.ticket)
     return _flex(title, _bubble(title, items))

@@ -65,7 +65,9 @@ class StatusChange(Base):
     from_status: Mapped[str | None] = mapped_column(String(24))
     to_status: Mapped[str] = mapped_column(String(24))
     actor: Mapped[str] = mapped_column(String(96))  # citizen | system | staff:<id> | group:<id> | api:<agency>
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)  # shown to citizens; Thai, the default language
+    # The note's English text when it has one (notes the system writes from the catalogue); staff notes have none.
+    note_en: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="history")
