@@ -32,9 +32,10 @@ SOURCE_KEYS = {"user": "userId", "group": "groupId", "room": "roomId"}
 # Event types whose handlers read the event's source (``bot.handlers.HANDLERS``): it must be a real one.
 NEEDS_SOURCE = frozenset({"message", "postback", "follow", "unfollow", "join", "leave", "memberJoined",
                           "memberLeft", "unsend"})
-# A JSON escape of a UTF-16 surrogate: the only way a lone surrogate gets into a decoded body.
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# A JSON escape of a UTF-16 surrogate or of NUL: the only ways either gets into a decoded body. No database
+# column can hold a lone surrogate (it cannot be encoded) and no PostgreSQL text can hold NUL.
+_UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:[dD][89a-fA-F]|0000)")
+_UNSTORABLE = re.compile("[\ud800-\udfff\x00]")
 
 
 def signature_ok(channel_secret: str, body: bytes, signature: str | None) -> bool:
@@ -57,19 +58,20 @@ def parse_event(raw: dict) -> Event | None:
         return None
 
 
-def may_hold_surrogates(body: bytes) -> bool:
-    """True when the raw body escapes a UTF-16 surrogate (a pair or a lone one): only then is a walk needed."""
-    return _SURROGATE_ESCAPE.search(body) is not None
+def may_hold_unstorable(body: bytes) -> bool:
+    """True when the raw body escapes a UTF-16 surrogate (a pair or a lone one) or NUL: only then is a walk
+    needed (a pair decodes to one character and is left alone)."""
+    return _UNSTORABLE_ESCAPE.search(body) is not None
 
 
-def without_lone_surrogates(value: Any) -> Any:
-    """``value`` with every lone surrogate in its strings (keys too) replaced by U+FFFD.
+def storable(value: Any) -> Any:
+    """``value`` with every lone surrogate and NUL in its strings (keys too) replaced by U+FFFD.
 
     ``json.loads`` accepts ``"\\ud800"`` but no database driver can encode it, so it would fail the insert of
     the whole request. Iterative, because a parsed document may be nested up to the parser's own limit.
     """
     if isinstance(value, str):
-        return _LONE_SURROGATE.sub("\ufffd", value)
+        return _UNSTORABLE.sub("\ufffd", value)
     if not isinstance(value, (dict, list)):
         return value
     root: list[Any] = [value]
@@ -78,12 +80,12 @@ def without_lone_surrogates(value: Any) -> Any:
         container, key = stack.pop()
         item = container[key]
         if isinstance(item, str):
-            container[key] = _LONE_SURROGATE.sub("\ufffd", item)
+            container[key] = _UNSTORABLE.sub("\ufffd", item)
         elif isinstance(item, list):
             stack.extend((item, index) for index in range(len(item)))
         elif isinstance(item, dict):
-            if any(isinstance(name, str) and _LONE_SURROGATE.search(name) for name in item):
-                renamed = {_LONE_SURROGATE.sub("\ufffd", name): entry for name, entry in item.items()}
+            if any(isinstance(name, str) and _UNSTORABLE.search(name) for name in item):
+                renamed = {_UNSTORABLE.sub("\ufffd", name): entry for name, entry in item.items()}
                 item.clear()
                 item.update(renamed)
             stack.extend((item, name) for name in item)
@@ -91,8 +93,8 @@ def without_lone_surrogates(value: Any) -> Any:
 
 
 def is_id(value: Any) -> bool:
-    """A LINE id as Siang stores it: a non-empty string that fits its column."""
-    return isinstance(value, str) and 0 < len(value) <= ID_MAX
+    """A LINE id as Siang stores it: a non-empty printable ASCII string that fits its column."""
+    return isinstance(value, str) and 0 < len(value) <= ID_MAX and value.isascii() and value.isprintable()
 
 
 def _is_int(value: Any) -> bool:
@@ -138,7 +140,8 @@ def _source_problem(source: Any, required: bool) -> str | None:
         return None
     if not isinstance(source, dict):
         return "source"
-    key = SOURCE_KEYS.get(source.get("type"))  # type: ignore[arg-type]
+    kind = source.get("type")
+    key = SOURCE_KEYS.get(kind) if isinstance(kind, str) else None
     if key is None or not is_id(source.get(key)):
         return "source"
     user = source.get("userId")

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from bot.events import judge, may_hold_surrogates, signature_ok, without_lone_surrogates
+from bot.events import judge, may_hold_unstorable, signature_ok, storable
 from bot.services import current_services
 from storage import inbox
 
@@ -77,8 +77,8 @@ def _events_of(body: bytes) -> list | None:
     if not isinstance(events, list):
         log.warning("webhook rejected: no events list")
         return None
-    if may_hold_surrogates(body):
-        events = without_lone_surrogates(events)
+    if may_hold_unstorable(body):
+        events = storable(events)
     return events
 
 
