@@ -235,21 +235,9 @@ def send(services: Services, row: OutboxMessage) -> Outcome:
     except ApiException as exc:
         return _classify(services, row, exc)
     except ValueError as exc:  # the SDK's models refused a message (pydantic errors are ValueErrors): permanent
-        return Outcome("failed", error=f"invalid message: {_refusal(exc)}"[:1000])
+        return Outcome("failed", error=f"invalid message: {exc}"[:1000])
     except Exception as exc:  # noqa: BLE001 - timeouts, refused connections, DNS, Redis down: all retryable
         return Outcome("retry", error=type(exc).__name__, delay=backoff(row.attempts))
-
-
-def _refusal(exc: ValueError) -> str:
-    """Which fields a model refused and why, without their values (the text may be a citizen's words)."""
-    errors = getattr(exc, "errors", None)
-    try:
-        found = errors() if callable(errors) else None
-    except Exception:  # noqa: BLE001 - a ValueError of another kind: its class says enough
-        found = None
-    if not found:
-        return type(exc).__name__
-    return "; ".join(f"{'.'.join(str(part) for part in e.get('loc', ()))}: {e.get('msg', '')}" for e in found)
 
 
 def _slot(limiter: RateLimiter, endpoint: str) -> bool:
