@@ -11,14 +11,17 @@ import logging
 
 from flask import Blueprint, jsonify, request
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from bot.events import parse_event, signature_ok
+from bot.events import judge, may_hold_unstorable, signature_ok, storable
 from bot.services import current_services
 from storage import inbox
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("webhook", __name__)
+MAX_INVALID_KEPT = 1000
+MAX_INVALID_LOGGED = 10
 
 
 def _error(status: int, message: str):
@@ -32,48 +35,110 @@ def _too_large(_exc):
 
 @blueprint.post("/callback")
 def callback():
+    """Each event is judged alone: the malformed ones are kept as ``invalid``, the others stored and queued.
+
+    4xx only when the request itself is unusable (signature, not JSON, no events list). Anything else a
+    correctly signed request carries gets 200 once it is durable; 503 when the database cannot take it,
+    so that LINE redelivers. An unexpected failure is logged by class and never answered with a 500.
+    """
     services = current_services()
     body = request.get_data(cache=False)  # raises 413 above MAX_CONTENT_LENGTH
     if not signature_ok(services.settings.line_channel_secret, body, request.headers.get("x-line-signature")):
         log.warning("webhook rejected: bad or missing signature")
         return _error(400, "invalid signature")
-    try:
-        document = json.loads(body)
-        raw_events = document["events"]
-        if not isinstance(raw_events, list):
-            raise TypeError("events is not a list")
-    except (ValueError, KeyError, TypeError):
-        log.warning("webhook rejected: body is not a LINE webhook document")
+    raw_events = _events_of(body)
+    if raw_events is None:
         return _error(400, "body is not a LINE webhook: expected JSON with an events list")
     if not raw_events:
         return jsonify({})
+    try:
+        return _accept(services, raw_events)
+    except OperationalError as exc:
+        log.error("webhook not stored: database unavailable", extra={"events": len(raw_events),
+                                                                      "reason": type(exc.orig or exc).__name__})
+        return _error(503, "storage unavailable; redeliver later")
+    except Exception as exc:  # noqa: BLE001 - a bug must not become LINE's redelivery storm of 500s
+        log.error("webhook not stored: unexpected failure", exc_info=True,
+                  extra={"events": len(raw_events), "reason": type(exc).__name__})
+        return _error(503, "the events could not be stored; redeliver later")
 
-    described, unreadable = [], 0
-    for raw in raw_events:
-        if not isinstance(raw, dict) or not raw.get("webhookEventId"):
-            unreadable += 1
-            continue
-        if parse_event(raw) is None:
-            # Kept (never processed) so that nothing a citizen sent is silently lost.
-            described.append(inbox.describe(raw, status="invalid"))
-            unreadable += 1
-            log.warning("webhook event the SDK cannot parse", extra={"webhook_event_id": raw["webhookEventId"]})
-            continue
-        described.append(inbox.describe(raw))
 
-    if described:
+def _events_of(body: bytes) -> list | None:
+    """The document's events list, or None when the body is not a LINE webhook document."""
+    try:
+        document = json.loads(body)
+    except RecursionError:  # nested deeper than the parser can go: no LINE document looks like that
+        log.warning("webhook rejected: JSON nested too deeply")
+        return None
+    except ValueError:  # not UTF-8, not JSON, an integer too long to convert
+        log.warning("webhook rejected: body is not JSON")
+        return None
+    events = document.get("events") if isinstance(document, dict) else None
+    if not isinstance(events, list):
+        log.warning("webhook rejected: no events list")
+        return None
+    if may_hold_unstorable(body):
+        events = storable(events)
+    return events
+
+
+def _accept(services, raw_events: list):
+    described, invalid = _judged(raw_events)
+    try:
         with services.transaction() as session:
             new_ids = inbox.record_once(session, described)
-        try:
-            services.jobs.enqueue_many("handle_event", new_ids)
-        except Exception:  # noqa: BLE001 - stored events are swept up later; LINE must still get its 200
-            log.exception("enqueue failed; the sweeper will pick the events up", extra={"count": len(new_ids)})
-    else:
-        new_ids = []
-    log.info("webhook accepted", extra={"events": len(raw_events), "new": len(new_ids), "rejected": unreadable})
-    if unreadable == len(raw_events):
-        return _error(400, "no event in the request could be read")
+    except DBAPIError as exc:
+        if isinstance(exc, OperationalError):
+            raise
+        log.warning("webhook batch refused by the database; storing its events one by one",
+                    extra={"events": len(described), "reason": type(exc.orig or exc).__name__})
+        with services.transaction() as session:
+            new_ids, refused = inbox.record_each(session, described)
+        for webhook_event_id, error in refused:
+            log.error("webhook event not stored", extra={"webhook_event_id": webhook_event_id, "reason": error})
+    try:
+        services.jobs.enqueue_many("handle_event", new_ids)
+    except Exception:  # noqa: BLE001 - stored events are swept up later; LINE must still get its 200
+        log.exception("enqueue failed; the sweeper will pick the events up", extra={"count": len(new_ids)})
+    log.info("webhook accepted", extra={"events": len(raw_events), "new": len(new_ids), "rejected": invalid})
     return jsonify({})
+
+
+def _judged(raw_events: list) -> tuple[list[inbox.IncomingEvent], int]:
+    """Every event as it will be stored, once per key, and how many were kept aside as invalid.
+
+    Invalid events are kept up to ``MAX_INVALID_KEPT`` per request and logged one by one up to
+    ``MAX_INVALID_LOGGED``: a signed body of a million junk entries must not become a million rows.
+    """
+    by_key: dict[str, inbox.IncomingEvent] = {}
+    invalid = skipped = 0
+    for raw in raw_events:
+        event, reason = _describe(raw)
+        if reason is not None:
+            invalid += 1
+            if invalid > MAX_INVALID_KEPT:
+                skipped += 1
+                continue
+            if invalid <= MAX_INVALID_LOGGED:
+                log.warning("webhook event kept aside as invalid",
+                            extra={"webhook_event_id": event.webhook_event_id, "reason": reason})
+        by_key.setdefault(event.webhook_event_id, event)
+    if invalid > MAX_INVALID_LOGGED:
+        log.warning("more webhook events kept aside as invalid", extra={"count": invalid - MAX_INVALID_LOGGED,
+                                                                        "rejected": skipped})
+    return list(by_key.values()), invalid
+
+
+def _describe(raw) -> tuple[inbox.IncomingEvent, str | None]:
+    """One event as it will be stored, with the reason when it is kept aside as invalid."""
+    event, reason = judge(raw)
+    if event is not None:
+        try:
+            return inbox.describe(raw), None
+        except (ValueError, TypeError, RecursionError) as exc:  # e.g. a field nested too deep to store
+            reason = f"unstorable: {type(exc).__name__}"
+    reason = reason or "invalid"
+    return inbox.describe_invalid(raw, reason), reason
 
 
 @blueprint.get("/healthz")

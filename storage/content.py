@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.models import StoredContent, utcnow
@@ -10,12 +11,18 @@ from storage.models import StoredContent, utcnow
 
 def expect(session: Session, line_message_id: str, chat_id: str, user_id: str | None, message_type: str,
            file_name: str | None = None, size: int | None = None) -> StoredContent:
+    """The content row of a message, created on first sight. Race-safe: two workers handling two events that
+    carry the same message id (only a malformed or forged batch does) end with one row, not an error."""
     row = session.scalar(select(StoredContent).where(StoredContent.line_message_id == line_message_id))
     if row is None:
         row = StoredContent(line_message_id=line_message_id, chat_id=chat_id, user_id=user_id,
                             message_type=message_type, file_name=file_name, size=size, status="pending")
-        session.add(row)
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+        except IntegrityError:  # stored by another worker between the select and the insert
+            row = session.scalar(select(StoredContent).where(StoredContent.line_message_id == line_message_id))
     return row
 
 

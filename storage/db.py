@@ -29,7 +29,12 @@ class Base(DeclarativeBase):
 
 
 def make_engine(url: str, **kwargs) -> Engine:
-    """Create the process's engine, with the SQLite settings that make threads and processes coexist."""
+    """Create the process's engine, with the SQLite settings that make threads and processes coexist.
+
+    ``hide_parameters``: a database error's message then names the statement but not its values, which
+    are citizens' words, phone and ID numbers and LINE ids; logs carry ids and error classes only.
+    """
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from bot.events import is_id, timestamp_ok
 from storage import leases
 from storage.models import InboxEvent, utcnow
+
+
+# An event kept aside as invalid is stored as a bounded excerpt: it is never executed, only looked at.
+INVALID_EXCERPT_CHARS = 4000
 
 
 @dataclass(frozen=True)
@@ -27,29 +35,67 @@ class IncomingEvent:
     message_id: str | None
     occurred_at: datetime | None
     is_redelivery: bool
-    payload: dict
-    status: str = "pending"  # "invalid" for events the SDK cannot parse: kept, never processed
+    payload: str  # JSON text as stored
+    status: str = "pending"  # "invalid" for events that cannot be handled: kept, never processed
 
 
-def describe(raw: dict, status: str = "pending") -> IncomingEvent:
-    """Pull the routing facts out of a raw webhook event dict (already known to have an id)."""
+def describe(raw: dict) -> IncomingEvent:
+    """The routing facts of an event that passed ``bot.events.problem()`` (so every field has its type)."""
     source = raw.get("source") or {}
-    chat_id = source.get("groupId") or source.get("roomId") or source.get("userId")
     message = raw.get("message") if isinstance(raw.get("message"), dict) else {}
     unsend = raw.get("unsend") if isinstance(raw.get("unsend"), dict) else {}
-    ts = raw.get("timestamp")
-    occurred = datetime.fromtimestamp(ts / 1000, timezone.utc) if isinstance(ts, (int, float)) else None
     return IncomingEvent(
-        webhook_event_id=str(raw["webhookEventId"])[:64],
-        event_type=str(raw.get("type", "unknown"))[:40],
-        chat_id=chat_id,
+        webhook_event_id=raw["webhookEventId"],
+        event_type=raw["type"],
+        chat_id=source.get("groupId") or source.get("roomId") or source.get("userId"),
         user_id=source.get("userId"),
-        message_id=message.get("id") or unsend.get("messageId"),
-        occurred_at=occurred,
-        is_redelivery=bool((raw.get("deliveryContext") or {}).get("isRedelivery")),
-        payload=raw,
-        status=status,
+        message_id=_id_or_none(message.get("id")) or _id_or_none(unsend.get("messageId")),
+        occurred_at=datetime.fromtimestamp(raw["timestamp"] / 1000, timezone.utc),
+        is_redelivery=raw["deliveryContext"]["isRedelivery"],
+        payload=json.dumps(raw, ensure_ascii=False, separators=(",", ":")),
     )
+
+
+def describe_invalid(raw: Any, reason: str) -> IncomingEvent:
+    """A malformed event as it is kept: the ids that fit their columns, ``reason`` and a bounded excerpt.
+
+    Its key is its own ``webhookEventId`` when that is a usable id, otherwise a digest of the event, so a
+    redelivery of the same malformed event is still stored once.
+    """
+    excerpt = _excerpt(raw)
+    fields = raw if isinstance(raw, dict) else {}
+    source = fields.get("source") if isinstance(fields.get("source"), dict) else {}
+    message = fields.get("message") if isinstance(fields.get("message"), dict) else {}
+    kind = fields.get("type")
+    user_id = _id_or_none(source.get("userId"))
+    key = _id_or_none(fields.get("webhookEventId"))
+    if key is None:
+        key = "invalid-" + hashlib.sha256(excerpt.encode("utf-8", "replace")).hexdigest()[:48]
+    stamp = fields.get("timestamp")
+    return IncomingEvent(
+        webhook_event_id=key,
+        event_type=kind if isinstance(kind, str) and 0 < len(kind) <= 40 else "unknown",
+        chat_id=_id_or_none(source.get("groupId")) or _id_or_none(source.get("roomId")) or user_id,
+        user_id=user_id,
+        message_id=_id_or_none(message.get("id")),
+        occurred_at=datetime.fromtimestamp(stamp / 1000, timezone.utc) if timestamp_ok(stamp) else None,
+        is_redelivery=False,
+        payload=json.dumps({"invalid": reason[:200], "excerpt": excerpt}, ensure_ascii=False),
+        status="invalid",
+    )
+
+
+def _id_or_none(value: Any) -> str | None:
+    return value if is_id(value) else None
+
+
+def _excerpt(raw: Any) -> str:
+    """The event as JSON text, cut to ``INVALID_EXCERPT_CHARS``; never raises (depth, NaN, odd keys)."""
+    try:
+        text = json.dumps(raw, ensure_ascii=False, separators=(",", ":"), default=repr)
+    except (ValueError, TypeError, RecursionError):
+        text = f"<unserialisable {type(raw).__name__}>"
+    return text[:INVALID_EXCERPT_CHARS]
 
 
 def record_once(session: Session, events: list[IncomingEvent]) -> list[int]:
@@ -71,7 +117,7 @@ def record_once(session: Session, events: list[IncomingEvent]) -> list[int]:
             "occurred_at": e.occurred_at,
             "received_at": now,
             "is_redelivery": e.is_redelivery,
-            "payload": json.dumps(e.payload, ensure_ascii=False, separators=(",", ":")),
+            "payload": e.payload,
             "status": e.status,
             "attempts": 0,
         }
@@ -80,6 +126,37 @@ def record_once(session: Session, events: list[IncomingEvent]) -> list[int]:
     statement = _insert_once(session.get_bind().dialect.name)
     result = session.connection().execute(statement, rows)
     return [row.id for row in result if row.status == "pending"]
+
+
+def record_each(session: Session, events: list[IncomingEvent]) -> tuple[list[int], list[tuple[str, str]]]:
+    """``record_once`` one event at a time, for a batch the database refused: each event alone decides.
+
+    An event the database still refuses is kept as ``invalid`` with its key and the error class only (no
+    excerpt: that may be what the database refused). Returns the new pending ids and, for events that
+    could not be stored even so, their key and the error class.
+    """
+    new_ids: list[int] = []
+    refused: list[tuple[str, str]] = []
+    for event in events:
+        try:
+            with session.begin_nested():
+                new_ids.extend(record_once(session, [event]))
+            continue
+        except DBAPIError as exc:
+            if isinstance(exc, OperationalError):
+                raise  # the database is down, not this event: the whole request must be redelivered
+            error = type(exc.orig or exc).__name__
+        bare = replace(event, chat_id=None, user_id=None, message_id=None, status="invalid",
+                       event_type=event.event_type[:40], webhook_event_id=event.webhook_event_id[:64],
+                       payload=json.dumps({"invalid": f"storage: {error}"}))
+        try:
+            with session.begin_nested():
+                record_once(session, [bare])
+        except DBAPIError as exc:
+            if isinstance(exc, OperationalError):
+                raise
+            refused.append((event.webhook_event_id, type(exc.orig or exc).__name__))
+    return new_ids, refused
 
 
 @lru_cache(maxsize=2)
@@ -125,6 +202,12 @@ def mark_failed(session: Session, event_id: int, token: str, error: str, give_up
                          last_error=error[:500])
 
 
+def mark_invalid(session: Session, event_id: int, token: str, reason: str) -> bool:
+    """An event that cannot be handled, whatever the number of tries: kept with its reason, never retried."""
+    return leases.finish(session, InboxEvent, event_id, token, status="invalid", processed_at=utcnow(),
+                         last_error=reason[:500])
+
+
 def stale(session: Session, older_than: datetime, limit: int = 500) -> list[int]:
     return leases.stale_ids(session, InboxEvent, older_than, limit)
 
@@ -135,6 +218,11 @@ def forget_message_text(session: Session, message_id: str) -> int:
                                                     InboxEvent.event_type == "message")).all()
     for row in rows:
         payload = json.loads(row.payload)
+        if row.status == "invalid":
+            payload.pop("excerpt", None)  # the malformed event's text is in its excerpt
+            payload["unsent"] = True
+            row.payload = json.dumps(payload, ensure_ascii=False)
+            continue
         message = payload.get("message") or {}
         for key in ("text", "emojis", "mention", "title", "address", "latitude", "longitude", "fileName"):
             message.pop(key, None)

@@ -13,6 +13,7 @@ import time
 from typing import Callable
 
 from linebot.v3.webhooks import (
+    Event,
     FollowEvent,
     JoinEvent,
     LeaveEvent,
@@ -25,7 +26,7 @@ from linebot.v3.webhooks import (
 )
 
 from bot.context import Context
-from bot.events import parse_event
+from bot.events import judge
 from bot.handlers import follow, groups, message, postback, unsend
 from bot.services import Services, current_services
 from storage import inbox
@@ -62,6 +63,16 @@ def handle_event(event_id: int) -> None:
         services.jobs.enqueue("handle_event", next_id)
 
 
+def _readable(payload: str) -> tuple[Event | None, str | None]:
+    """The stored event as the SDK reads it, or the reason it cannot be handled (rows stored before the
+    webhook judged each event, or by another version of Siang, are judged again here)."""
+    try:
+        raw = json.loads(payload)
+    except (ValueError, RecursionError) as exc:
+        return None, f"payload: {type(exc).__name__}"
+    return judge(raw)
+
+
 def _handle_one(services: Services, event_id: int) -> int | None:
     with services.transaction() as session:
         token = inbox.claim(session, event_id, services.settings.job_lease_seconds)
@@ -70,7 +81,15 @@ def _handle_one(services: Services, event_id: int) -> int | None:
     session = services.sessions()
     try:
         row = inbox.get(session, event_id)
-        event = parse_event(json.loads(row.payload))
+        event, reason = _readable(row.payload)
+        if event is None:
+            # Deterministic: handling it again would fail the same way, so it is set aside at once.
+            log.warning("stored event cannot be handled; kept as invalid",
+                        extra={"event_id": event_id, "webhook_event_id": row.webhook_event_id, "reason": reason})
+            inbox.mark_invalid(session, event_id, token, reason)
+            next_id = inbox.next_in_chat(session, row.chat_id, event_id)
+            session.commit()
+            return next_id
         context = Context(services, session, row, event)
         handler = HANDLERS.get(type(event))
         facts = {"event_id": event_id, "webhook_event_id": row.webhook_event_id, "event_type": row.event_type,

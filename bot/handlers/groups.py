@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from linebot.v3.messaging import ApiException
+
 from bot import messages
 from bot.context import Context
 from storage import people
@@ -51,6 +53,8 @@ def _refresh_details(ctx: Context, group, line_id: str, kind: str) -> None:
             count = api.get_group_member_count(line_id, _request_timeout=timeout).count
         else:
             count = api.get_room_member_count(line_id, _request_timeout=timeout).count
+    except ApiException as exc:  # LINE answered (a group the bot is not in, a rate limit): nothing to trace
+        log.info("group details not available", extra={"status": exc.status})
     except Exception:  # noqa: BLE001 - details are refreshed on the next member event
         log.warning("group details not available", exc_info=True)
     people.set_group_details(group, name, count)
