@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import CaseDailyStats, CaseResolveDays
+from storage.models import CaseDailyStats, CaseOpenStats, CaseResolveDays
 
 RATINGS = (1, 2, 3, 4, 5)
 
@@ -58,4 +58,17 @@ def resolve_days(db: Session, first_day: date, end_day: date) -> dict[str, dict[
     for category, days, cases in db.execute(query):
         if cases:
             out.setdefault(category, {})[int(days)] = int(cases)
+    return out
+
+
+def open_counts(db: Session) -> dict[str, list[tuple]]:
+    """Open cases now: ``{"category" | "agency" | "province": [((key,), n)], "map": [((lat, lon), n)]}``."""
+    out: dict[str, list[tuple]] = {"category": [], "agency": [], "province": [], "map": []}
+    t = CaseOpenStats
+    for dimension, key, n in db.execute(select(t.dimension, t.key, t.open).where(t.open != 0)):
+        if dimension == "map":
+            lat, lon = key.split(",")
+            out["map"].append(((float(lat), float(lon)), n))
+        else:
+            out[dimension].append(((_key(key),), n))
     return out

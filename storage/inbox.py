@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import logging
+import threading
+import weakref
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
+from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from storage import leases
 from storage.models import InboxEvent, utcnow
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,11 @@ def record_once(session: Session, events: list[IncomingEvent]) -> list[int]:
     ``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` makes the unique constraint decide, so two web
     processes receiving the same event at once store it once and only one of them enqueues it.
     """
+    return [event_id for _, event_id in _insert(session.connection(), events)]
+
+
+def _insert(connection: Connection, events: list[IncomingEvent]) -> list[tuple[str, int]]:
+    """(webhookEventId, row id) of the new, processable rows; duplicates and invalid events give none."""
     if not events:
         return []
     now = utcnow()
@@ -77,9 +89,8 @@ def record_once(session: Session, events: list[IncomingEvent]) -> list[int]:
         }
         for e in events
     ]
-    statement = _insert_once(session.get_bind().dialect.name)
-    result = session.connection().execute(statement, rows)
-    return [row.id for row in result if row.status == "pending"]
+    statement = _insert_once(connection.dialect.name)
+    return [(row.webhook_event_id, row.id) for row in connection.execute(statement, rows) if row.status == "pending"]
 
 
 @lru_cache(maxsize=2)
@@ -89,8 +100,113 @@ def _insert_once(dialect: str):
     return (
         insert(InboxEvent)
         .on_conflict_do_nothing(index_elements=["webhook_event_id"])
-        .returning(InboxEvent.id, InboxEvent.status, sort_by_parameter_order=True)
+        .returning(InboxEvent.id, InboxEvent.webhook_event_id, InboxEvent.status, sort_by_parameter_order=True)
     )
+
+
+def record_committed(engine: Engine, events: list[IncomingEvent], enqueue: Callable[[list[int]], None]) -> list[int]:
+    """Store ``events`` durably (committed) and return the ids of the new rows; then hand them to ``enqueue``.
+
+    The web path of every webhook. Requests arriving while another is writing share the next transaction
+    (group commit): one INSERT and one commit, so one WAL flush, for all of them, and one ``enqueue`` call for
+    all their new rows. No caller returns before its own events are committed. ``enqueue`` failing is logged
+    and nothing more: the rows are stored, and the sweeper queues what the queue lost.
+    """
+    return _group(engine).record(events, enqueue)
+
+
+@dataclass
+class _Ticket:
+    """One caller's events waiting for the shared transaction."""
+
+    events: list[IncomingEvent]
+    enqueue: Callable[[list[int]], None]
+    done: threading.Event = field(default_factory=threading.Event)
+    lead: bool = False  # woken to write the next batch rather than with a result
+    ids: list[int] = field(default_factory=list)
+    error: BaseException | None = None
+
+
+class _GroupCommit:
+    """Leader and followers, no thread of its own: a caller finding nobody writing writes the batch waiting
+    (its own ticket and whatever else arrived), wakes the others with their ids, makes the first caller who
+    arrived meanwhile the next writer, and only then queues its batch's rows. An idle process writes at once."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._lock = threading.Lock()
+        self._waiting: list[_Ticket] = []
+        self._writing = False
+
+    def record(self, events: list[IncomingEvent], enqueue: Callable[[list[int]], None]) -> list[int]:
+        ticket = _Ticket(events, enqueue)
+        with self._lock:
+            self._waiting.append(ticket)
+            lead = not self._writing
+            self._writing = True
+        if not lead:
+            ticket.done.wait()
+            lead = ticket.lead
+        if lead:
+            self._lead()
+        if ticket.error is not None:
+            raise ticket.error
+        return ticket.ids
+
+    def _lead(self) -> None:
+        with self._lock:
+            batch, self._waiting = self._waiting, []
+        try:
+            self._write(batch)
+        finally:
+            for ticket in batch:
+                ticket.done.set()
+            with self._lock:
+                if self._waiting:
+                    successor = self._waiting[0]
+                    successor.lead = True
+                    successor.done.set()
+                else:
+                    self._writing = False
+        ids = [row_id for ticket in batch for row_id in ticket.ids]
+        if ids:
+            try:
+                batch[0].enqueue(ids)
+            except Exception:  # noqa: BLE001 - stored events are swept up later; LINE must still get its 200
+                log.exception("enqueue failed; the sweeper will pick the events up", extra={"count": len(ids)})
+
+    def _write(self, batch: list[_Ticket]) -> None:
+        """One transaction for the batch; if it fails, each ticket alone, so one bad event fails only its own
+        request."""
+        try:
+            self._commit(batch)
+        except Exception as exc:  # noqa: BLE001 - handed to the callers
+            if len(batch) == 1:
+                batch[0].error = exc
+                return
+            for ticket in batch:
+                try:
+                    self._commit([ticket])
+                except Exception as alone:  # noqa: BLE001
+                    ticket.error = alone
+
+    def _commit(self, batch: list[_Ticket]) -> None:
+        with self.engine.begin() as connection:
+            new = dict(_insert(connection, [event for ticket in batch for event in ticket.events]))
+        for ticket in batch:  # an event sent twice in the batch belongs to the first ticket holding it
+            ticket.ids = [new.pop(e.webhook_event_id) for e in ticket.events if e.webhook_event_id in new]
+
+
+_groups: "weakref.WeakKeyDictionary[Engine, _GroupCommit]" = weakref.WeakKeyDictionary()
+_groups_lock = threading.Lock()
+
+
+def _group(engine: Engine) -> _GroupCommit:
+    with _groups_lock:
+        group = _groups.get(engine)
+        if group is None:
+            group = _groups[engine] = _GroupCommit(engine)
+        return group
 
 
 def claim(session: Session, event_id: int, lease_seconds: float) -> str | None:

@@ -4,9 +4,9 @@ Filed and resolved counts (per category, agency, province, day and rating) come 
 (``storage.case_stats``, kept exact by triggers on ``cases``) for the whole Bangkok days of the period, and
 from the cases themselves only for a partial day at either edge: one grouped pass over the cases received
 there (range on ``created_at``) and one over those resolved there (range on ``resolved_at``), each computing
-every breakdown at once with ``GROUPING SETS`` on PostgreSQL. Open work is one grouped pass over the open
-cases (an index-only scan of ``ix_cases_open_cover`` on PostgreSQL): "overdue" depends on the moment of
-asking, so it is not rolled up. Time-to-resolve percentiles are exact (``percentile_cont`` over the cases)
+every breakdown at once with ``GROUPING SETS`` on PostgreSQL. Open work comes from the roll-up's open
+counts; "overdue" depends on the moment of asking, so it is the open count minus the open cases not yet due,
+read from the cases (the recent few). Time-to-resolve percentiles are exact (``percentile_cont`` over the cases)
 while the period holds at most ``EXACT_PERCENTILES_UP_TO`` resolved cases, and beyond that read from the
 roll-up's histogram of whole days (within a day of the exact value, usually much closer). Nothing loads cases
 into Python except on SQLite, which has no percentile function and no ``GROUPING SETS`` (the embedded mode's
@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import ColumnElement, Date, Float, Integer, cast, func, select, text, tuple_
+from sqlalchemy import ColumnElement, Date, Float, Integer, cast, func, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from bot.casework.states import STATES
@@ -137,13 +137,21 @@ def resolved(db: Session, start: datetime, end: datetime) -> dict[str, list[tupl
 
 
 def open_work(db: Session, now: datetime) -> dict[str, list[tuple]]:
-    """Open cases (``status IN (...)`` on ``ix_cases_status_due``) and how many are past their target, by
-    category, agency, province and map cell of 0.1 degree (about 11 km), in one pass."""
-    columns = {**DIMENSIONS, "lat": func.round(Case.latitude * 10) / 10, "lon": func.round(Case.longitude * 10) / 10,
-               "overdue": Case.target_due_at < now}
+    """Open cases and how many are past their target, by category, agency, province and map cell of 0.1
+    degree (about 11 km): the open counts from the roll-up, minus the open cases not yet due (or without a
+    target), which are the few recent ones (``status IN (...) AND target_due_at >= now`` on
+    ``ix_cases_status_due``), read from the cases in one pass."""
+    columns = {**DIMENSIONS, "lat": func.round(Case.latitude * 10) / 10, "lon": func.round(Case.longitude * 10) / 10}
     sets = {"category": ("category",), "agency": ("agency",), "province": ("province",), "map": ("lat", "lon")}
-    return grouped(db, columns, (Case.status.in_(OPEN_STATES),), sets,
-                   lambda rows: [func.count(), func.count().filter(rows.c.overdue)])
+    not_due = grouped(db, columns, (Case.status.in_(OPEN_STATES),
+                                    or_(Case.target_due_at >= now, Case.target_due_at.is_(None))), sets)
+    out: dict[str, list[tuple]] = {}
+    for name, rows in case_stats.open_counts(db).items():
+        later = {key: n for key, n in not_due[name]}
+        if name == "map":
+            later = {(float(lat), float(lon)): n for (lat, lon), n in later.items() if lat is not None and lon is not None}
+        out[name] = [(key, n, n - later.get(key, 0)) for key, n in rows]
+    return out
 
 
 def by_dimensions(received_rows: dict, resolved_rows: dict, open_rows: dict) -> dict[str, list[Row]]:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, Index, Integer, String, text
+from sqlalchemy import Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.db import Base
-from storage.models.cases import Case
 
 
 class CaseDailyStats(Base):
@@ -43,8 +42,11 @@ class CaseResolveDays(Base):
     cases: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
-# Open work read by an index-only scan (PostgreSQL; the migration creates it there only).
-Index("ix_cases_open_cover", Case.status, Case.target_due_at,
-      postgresql_include=["category", "agency_id", "province", "latitude", "longitude"],
-      postgresql_where=text("status IN ('received', 'forwarded', 'accepted', 'in_progress', 'waiting_citizen', "
-                            "'reopened')")).ddl_if(dialect="postgresql")
+class CaseOpenStats(Base):
+    """Open cases now, per category, agency, province or map cell (``key`` "lat,lon", 0.1 degree)."""
+
+    __tablename__ = "case_open_stats"
+
+    dimension: Mapped[str] = mapped_column(String(8), primary_key=True)  # category | agency | province | map
+    key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    open: Mapped[int] = mapped_column(Integer, server_default="0")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, func, select, text, update
 
 from bot.casework.lifecycle import change_status, rate
 from bot.console import figures, work
@@ -42,7 +42,8 @@ def test_every_case_change_shows_on_the_dashboard_at_once(services):
     assert _page(services).totals.received == 0
     ticket = make_case(services, agency_id="bma", category="ถนน")
     f = _page(services)
-    assert (f.totals.received, f.totals.resolved) == (1, 0) and _by(f, "agency") == {"bma": (1, 0)}
+    assert (f.totals.received, f.totals.resolved, f.totals.open) == (1, 0, 1) and _by(f, "agency") == {"bma": (1, 0)}
+    assert sum(c["n"] for c in f.map_cells) == 1
 
     with services.transaction() as db:
         work.correct_category(db, _case(db, ticket), "ไฟฟ้า", "tester")
@@ -56,7 +57,8 @@ def test_every_case_change_shows_on_the_dashboard_at_once(services):
         change_status(db, _case(db, ticket), "accepted", "tester")
         change_status(db, _case(db, ticket), "resolved", "tester")
     f = _page(services)
-    assert f.totals.resolved == 1 and _by(f, "province") == {"กรุงเทพมหานคร": (1, 1)}
+    assert (f.totals.resolved, f.totals.open) == (1, 0) and _by(f, "province") == {"กรุงเทพมหานคร": (1, 1)}
+    assert f.map_cells == []
     assert [t["category"] for t in f.resolve_times] == ["ไฟฟ้า"]
 
     with services.transaction() as db:
@@ -66,12 +68,12 @@ def test_every_case_change_shows_on_the_dashboard_at_once(services):
     with services.transaction() as db:
         change_status(db, _case(db, ticket), "reopened", "tester")
     f = _page(services)
-    assert (f.totals.received, f.totals.resolved, f.ratings["total"]) == (1, 0, 0)
+    assert (f.totals.received, f.totals.resolved, f.ratings["total"], f.totals.open) == (1, 0, 0, 1)
 
     with services.transaction() as db:
         db.execute(delete(Case).where(Case.ticket == ticket))  # a bulk statement, not the ORM unit of work
     f = _page(services)
-    assert (f.totals.received, f.totals.resolved) == (0, 0) and f.trend == []
+    assert (f.totals.received, f.totals.resolved, f.totals.open) == (0, 0, 0) and f.trend == []
 
 
 def test_the_roll_up_equals_the_cases_after_a_mix_of_changes(services):
@@ -87,6 +89,8 @@ def test_the_roll_up_equals_the_cases_after_a_mix_of_changes(services):
             if n % 3:
                 case.status, case.resolved_at, case.rating = "resolved", case.created_at + timedelta(days=n), n % 6 or None
         db.execute(update(Case).where(Case.ticket.in_(tickets[:4])).values(agency_id=None))
+        db.execute(update(Case).where(Case.ticket.in_(tickets[3:6])).values(target_due_at=now - timedelta(hours=1)))
+        db.execute(update(Case).where(Case.ticket == tickets[6]).values(target_due_at=None, latitude=None))
     with pytest.raises(RuntimeError):
         with services.transaction() as db:
             _case(db, tickets[5]).category = "น้ำ"
@@ -102,6 +106,18 @@ def test_the_roll_up_equals_the_cases_after_a_mix_of_changes(services):
             got = {key if name != "day" else (figures._day_text(key[0]),): n for key, n in rolled_rows[name]}
             assert got == expected, name
     assert sum(n for _, n in rolled[0]["category"]) == 12
+    with services.transaction() as db:
+        open_now = figures.open_work(db, now)
+        columns = {**figures.DIMENSIONS, "lat": func.round(Case.latitude * 10) / 10,
+                   "lon": func.round(Case.longitude * 10) / 10, "overdue": Case.target_due_at < now}
+        sets = {"category": ("category",), "agency": ("agency",), "province": ("province",), "map": ("lat", "lon")}
+        direct = figures.grouped(db, columns, (Case.status.in_(figures.OPEN_STATES),), sets,
+                                 lambda rows: [func.count(), func.count().filter(rows.c.overdue)])
+    for name, rows in direct.items():
+        expected = {tuple(map(float, key)) if name == "map" else key: (n, late) for key, n, late in rows
+                    if None not in key or name != "map"}
+        assert {key: (n, late) for key, n, late in open_now[name]} == expected, name
+    assert sum(late for _, _, late in open_now["category"]) == 1  # the one open case past its target
 
 
 def test_long_periods_read_percentiles_from_the_histogram_within_a_day(services, monkeypatch):

@@ -1,4 +1,4 @@
-"""dashboard: daily roll-up of the cases, kept by triggers, and a covering index for the open cases
+"""dashboard: daily roll-up of the cases and open-work counts, kept by triggers
 
 ``case_daily_stats`` holds, per Bangkok day and per category / agency / province, how many cases were filed
 and resolved that day and the ratings of the resolved ones; ``case_resolve_days`` holds, per Bangkok day of
@@ -8,8 +8,9 @@ console, a group button, a bulk statement, a script), so the roll-up is never st
 statement-level triggers with transition tables: one grouped upsert per statement, however many rows it
 touched. SQLite has only row-level triggers; its data is the embedded mode's small data.
 
-The upgrade backfills both tables from the cases. ``ix_cases_open_cover`` (PostgreSQL) lets the dashboard
-read the open cases by an index-only scan instead of visiting every heap page they are scattered over.
+``case_open_stats`` holds the open cases per category, agency, province and map cell of 0.1 degree
+("lat,lon"); the dashboard counts the overdue ones as the open ones minus those not yet due, a few
+recent cases read by ``ix_cases_status_due``. The upgrade backfills the three tables from the cases.
 
 Revision ID: 0016
 Revises: 0009
@@ -51,7 +52,26 @@ def _resolve_rows(r: str, sign: str, day, days) -> str:
             f"WHERE {r}.resolved_at IS NOT NULL")
 
 
-def _upserts(parts_stats: str, parts_days: str) -> list[str]:
+def _open_rows(r: str, sign: str, cell) -> str:
+    """Rows (dimension, key, open) that the case rows ``r`` add to or take from the open work, when open."""
+    states = ", ".join(f"'{s}'" for s in OPEN_STATES)
+    dims = (("category", f"{r}.category"), ("agency", f"coalesce({r}.agency_id, '')"),
+            ("province", f"coalesce({r}.province, '')"), ("map", cell(r)))
+    parts = [f"SELECT '{dimension}' AS dimension, {key} AS key, {sign} AS open FROM {{source}} "
+             f"WHERE {r}.status IN ({states})" for dimension, key in dims]
+    parts[-1] += f" AND {r}.latitude IS NOT NULL AND {r}.longitude IS NOT NULL"
+    return " UNION ALL ".join(parts)
+
+
+def _pg_cell(r: str) -> str:
+    return f"(round({r}.latitude * 10) / 10)::text || ',' || (round({r}.longitude * 10) / 10)::text"
+
+
+def _sqlite_cell(r: str) -> str:
+    return f"CAST(round({r}.latitude * 10) / 10 AS TEXT) || ',' || CAST(round({r}.longitude * 10) / 10 AS TEXT)"
+
+
+def _upserts(parts_stats: str, parts_days: str, parts_open: str) -> list[str]:
     sums = ", ".join(f"sum({c})" for c in STAT_COLUMNS)
     nonzero = " OR ".join(f"sum({c}) <> 0" for c in STAT_COLUMNS)
     updates = ", ".join(f"{c} = case_daily_stats.{c} + excluded.{c}" for c in STAT_COLUMNS)
@@ -64,6 +84,10 @@ def _upserts(parts_stats: str, parts_days: str) -> list[str]:
         f"SELECT day, category, days, sum(cases) FROM ({parts_days}) AS c GROUP BY day, category, days "
         f"HAVING sum(cases) <> 0 ORDER BY day, category, days "
         f"ON CONFLICT (day, category, days) DO UPDATE SET cases = case_resolve_days.cases + excluded.cases",
+        f"INSERT INTO case_open_stats (dimension, key, open) "
+        f"SELECT dimension, key, sum(open) FROM ({parts_open}) AS c GROUP BY dimension, key "
+        f"HAVING sum(open) <> 0 ORDER BY dimension, key "
+        f"ON CONFLICT (dimension, key) DO UPDATE SET open = case_open_stats.open + excluded.open",
     ]
 
 
@@ -89,7 +113,9 @@ def _pg_statements(sources: list[tuple[str, str]]) -> list[str]:
                                for table, sign in sources)
     days = " UNION ALL ".join(_resolve_rows("r", sign, _pg_day, _pg_days).replace("{source}", f"{table} AS r")
                               for table, sign in sources)
-    return _upserts(stats, days)
+    opened = " UNION ALL ".join(_open_rows("r", sign, _pg_cell).replace("{source}", f"{table} AS r")
+                                for table, sign in sources)
+    return _upserts(stats, days, opened)
 
 
 def _sqlite_statements(sources: list[tuple[str, str]]) -> list[str]:
@@ -99,7 +125,9 @@ def _sqlite_statements(sources: list[tuple[str, str]]) -> list[str]:
                                for row, sign in sources)
     days = " UNION ALL ".join(_resolve_rows(row, sign, _sqlite_day, _sqlite_days).replace(" FROM {source}", "")
                               for row, sign in sources)
-    return [s.replace(" GROUP BY", " WHERE true GROUP BY") for s in _upserts(stats, days)]
+    opened = " UNION ALL ".join(_open_rows(row, sign, _sqlite_cell).replace(" FROM {source}", "")
+                                for row, sign in sources)
+    return [s.replace(" GROUP BY", " WHERE true GROUP BY") for s in _upserts(stats, days, opened)]
 
 
 EVENTS = {"INSERT": [("new_rows", "1")], "UPDATE": [("new_rows", "1"), ("old_rows", "-1")],
@@ -124,6 +152,13 @@ def upgrade() -> None:
         sa.Column("cases", sa.Integer(), nullable=False, server_default="0"),
         sa.PrimaryKeyConstraint("day", "category", "days", name=op.f("pk_case_resolve_days")),
     )
+    op.create_table(
+        "case_open_stats",
+        sa.Column("dimension", sa.String(8), nullable=False),
+        sa.Column("key", sa.String(96), nullable=False),
+        sa.Column("open", sa.Integer(), nullable=False, server_default="0"),
+        sa.PrimaryKeyConstraint("dimension", "key", name=op.f("pk_case_open_stats")),
+    )
     if op.get_bind().dialect.name == "postgresql":
         for event, sources in EVENTS.items():
             name = f"case_stats_{event.lower()}"
@@ -133,9 +168,6 @@ def upgrade() -> None:
             tables = " ".join(f"{'NEW' if t == 'new_rows' else 'OLD'} TABLE AS {t}" for t, _ in sources)
             op.execute(f"CREATE TRIGGER {name} AFTER {event} ON cases REFERENCING {tables} "
                        f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()")
-        states = ", ".join(f"'{s}'" for s in OPEN_STATES)
-        op.execute("CREATE INDEX ix_cases_open_cover ON cases (status, target_due_at) "
-                   f"INCLUDE (category, agency_id, province, latitude, longitude) WHERE status IN ({states})")
         backfill = [("cases", "1")]
         for statement in _pg_statements(backfill):
             op.execute(statement)
@@ -146,18 +178,19 @@ def upgrade() -> None:
                        f"BEGIN\n{body};\nEND")
         stats = _contributions("r", "1", _sqlite_day, _sqlite_days).replace("{source}", "cases AS r")
         days = _resolve_rows("r", "1", _sqlite_day, _sqlite_days).replace("{source}", "cases AS r")
-        for statement in _upserts(stats, days):
+        opened = _open_rows("r", "1", _sqlite_cell).replace("{source}", "cases AS r")
+        for statement in _upserts(stats, days, opened):
             op.execute(statement.replace(" GROUP BY", " WHERE true GROUP BY"))
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP INDEX IF EXISTS ix_cases_open_cover")
         for event in EVENTS:
             op.execute(f"DROP TRIGGER IF EXISTS case_stats_{event.lower()} ON cases")
             op.execute(f"DROP FUNCTION IF EXISTS case_stats_{event.lower()}()")
     else:
         for event in SQLITE_ROWS:
             op.execute(f"DROP TRIGGER IF EXISTS case_stats_{event.lower()}")
+    op.drop_table("case_open_stats")
     op.drop_table("case_resolve_days")
     op.drop_table("case_daily_stats")
