@@ -61,13 +61,9 @@ def callback():
             continue
         described.append(inbox.describe(raw))
 
-    if described:
-        with services.transaction() as session:
-            new_ids = inbox.record_once(session, described)
-        try:
-            services.jobs.enqueue_many("handle_event", new_ids)
-        except Exception:  # noqa: BLE001 - stored events are swept up later; LINE must still get its 200
-            log.exception("enqueue failed; the sweeper will pick the events up", extra={"count": len(new_ids)})
+    if described:  # committed (with concurrent requests' events) before LINE hears 200, then queued
+        new_ids = inbox.record_committed(services.engine, described,
+                                         lambda ids: services.jobs.enqueue_many("handle_event", ids))
     else:
         new_ids = []
     log.info("webhook accepted", extra={"events": len(raw_events), "new": len(new_ids), "rejected": unreadable})
