@@ -160,3 +160,18 @@ def test_the_migration_backfills_the_roll_up_from_existing_cases(services, datab
     after = _page(services)
     assert (after.totals.received, after.totals.resolved) == (before.totals.received, before.totals.resolved) == (3, 2)
     assert _by(after, "agency") == {"bma": (3, 2)}
+
+
+def test_the_triggers_know_every_open_state():
+    """The roll-up's triggers list the open states in SQL (migration 0016): a new open state in
+    ``bot.casework.states`` needs a migration that redefines them, or open work would be miscounted."""
+    import importlib.util
+    from pathlib import Path
+
+    import storage
+
+    path = Path(storage.__file__).parent / "migrations" / "versions" / "0016_case_daily_stats.py"
+    spec = importlib.util.spec_from_file_location("migration_0016", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert set(migration.OPEN_STATES) == set(figures.OPEN_STATES)
