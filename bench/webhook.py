@@ -138,7 +138,9 @@ def run_case(spec: str, env: dict[str, str], database_url: str | None, workdir: 
         finally:
             for worker in workers:
                 worker.stop()
-        result.update(handled=final["handled"], waiting=final["waiting"], taken_twice=final["taken_twice"])
+        # Counted again at the end: requests still queued in gunicorn when wrk stopped are stored after it.
+        result.update(stored=final["stored"], distinct=final["distinct"], handled=final["handled"],
+                      waiting=final["waiting"], taken_twice=final["taken_twice"])
         return result
     finally:
         process.stop()
