@@ -21,4 +21,5 @@ test: install
 
 bench: install
 	scripts/test-services
+	scripts/bench-tools
 	for b in bench/*.py; do $(PY) $$b || exit 1; done

@@ -10,7 +10,11 @@ in Redis mode on PostgreSQL, and ``siang worker`` processes handling the events.
 * conversations per second completed, and the time from each webhook to its reply at the emulator
   (p50/p99, from the emulator's own delivery timestamp).
 
-Flood control is raised for the simulated citizens (they answer in milliseconds, no person does).
+Rates are divided by the real elapsed time of their phase (the last conversation may end after the planned
+seconds), and printed beside the webhook-only rate as ratios. The emulator validates every request body
+against LINE's OpenAPI spec, as in the tests; the shipped category model is loaded (the bench says how many
+stories it was unsure of, each one more turn). Flood control is raised for the simulated citizens (they
+answer in milliseconds, no person does).
 
     .venv/bin/python bench/conversation.py [--citizens 16] [--seconds 20] [--web 2] [--workers 4]
 """
@@ -34,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 SECRET, TOKEN = "bench-channel-secret", "bench-access-token"
 POSTGRES_ADMIN = os.environ.get("SIANG_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("SIANG_BENCH_REDIS", "redis://127.0.0.1:6379/8")
+SPEC = Path(os.environ.get("SIANG_SHARED", ROOT.parent / "shared")) / "line-openapi" / "messaging-api.yml"
 BENCH_OVERRIDES = {"flood_burst": 1_000_000}
 PLACES = ("อ.เมือง จ.ขอนแก่น", "เขตบางรัก กรุงเทพ", "อ.หางดง จ.เชียงใหม่", "อ.ปัว จ.น่าน", "อ.เมือง จ.ลำปาง")
 
@@ -63,6 +68,7 @@ class Citizen:
         self.cursor = client.messages(user_id)["cursor"]  # only replies to what this citizen says from now
         self.last: list[dict] = []
         self.latencies_ms: list[float] = []
+        self.unsure = 0  # stories the classifier asked the citizen to categorise
 
     def _wait(self, sent_at_ms: float, count: int = 1, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -108,6 +114,7 @@ class Citizen:
         self.send("0812345678")
         self.tap("เปิดเผยชื่อ")
         if "ไม่ใช่ทั้งหมด" in self.labels:
+            self.unsure += 1
             self.tap(self.labels[0], 2)
         if "แจ้งเรื่องใหม่" in self.labels:
             self.tap("แจ้งเรื่องใหม่", 2)
@@ -143,7 +150,9 @@ def drain(client, quiet_seconds: float = 1.5, limit: float = 120.0) -> None:
             cursor, quiet_since = now, time.monotonic()
 
 
-def conversations(client, users: list[str], seconds: float) -> tuple[float, list[float], int]:
+def conversations(client, users: list[str], seconds: float) -> tuple[float, list[float], int, float, int]:
+    """Complete conversations per real second, every turn's reply latency, conversations, elapsed seconds,
+    and how many stories the classifier was unsure of."""
     citizens = [Citizen(client, u) for u in users]
     done = [0] * len(citizens)
     errors: list[str] = []
@@ -167,7 +176,8 @@ def conversations(client, users: list[str], seconds: float) -> tuple[float, list
     elapsed = time.monotonic() - started
     if errors:
         print(f"{len(errors)} conversation(s) failed, e.g. {errors[0]}", file=sys.stderr)
-    return sum(done) / elapsed, [ms for c in citizens for ms in c.latencies_ms], sum(done)
+    return (sum(done) / elapsed, [ms for c in citizens for ms in c.latencies_ms], sum(done), elapsed,
+            sum(c.unsure for c in citizens))
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -209,7 +219,7 @@ def main() -> None:
                 "JOB_QUEUE_NAME": f"bench-{uuid.uuid4().hex[:6]}", "PYTHONPATH": str(ROOT)})
     processes = [Process([sys.executable, "-m", "emulator", "--port", str(emulator_port), "--webhook-url",
                           f"http://127.0.0.1:{web_port}/callback", "--channel-secret", SECRET,
-                          "--access-token", TOKEN], env, workdir / "emulator.log")]
+                          "--access-token", TOKEN, "--spec", str(SPEC)], env, workdir / "emulator.log")]
     processes.append(Process([sys.executable, "-m", "gunicorn", "--config", "python:bot.gunicorn_conf", "--bind",
                               f"127.0.0.1:{web_port}", "--workers", str(args.web), "--threads", str(args.threads),
                               "bench.conversation:bench_app()"], env, workdir / "gunicorn.log"))
@@ -231,7 +241,7 @@ def main() -> None:
         Citizen(client, users[0]).complaint(0)  # warm-up: first imports, first consent
         webhook_rate = webhook_only(client, users, min(10.0, args.seconds / 2))
         drain(client)  # the greetings' answers, before the conversations start
-        rate, latencies, completed = conversations(client, users, args.seconds)
+        rate, latencies, completed, elapsed, unsure = conversations(client, users, args.seconds)
     finally:
         for process in reversed(processes):
             process.stop()
@@ -239,15 +249,22 @@ def main() -> None:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
         Redis.from_url(REDIS).flushdb()
     turns = len(latencies)
+    turn_rate = turns / elapsed
     print(f"\ncomplaint conversations, {args.citizens} citizens in parallel, gunicorn {args.web}x{args.threads} "
-          f"(Redis mode, PostgreSQL), {args.workers} siang workers, {args.seconds:.0f}s")
-    print(f"{'webhook-only (events accepted/s)':40} {webhook_rate:9.1f}")
-    print(f"{'conversation turns handled/s':40} {turns / args.seconds:9.1f}")
-    print(f"{'complete complaint conversations/s':40} {rate:9.2f}   ({completed} tickets filed)")
+          f"(Redis mode, PostgreSQL), {args.workers} siang workers, {elapsed:.1f}s measured "
+          f"({args.seconds:.0f}s planned), emulator validating against {SPEC.name}; load {os.getloadavg()[0]:.1f}")
+    print(f"{'':40} {'per s':>9} {'x webhook-only':>15}")
+    print(f"{'webhook-only (events accepted/s)':40} {webhook_rate:9.1f} {1:15.2f}   (baseline, same run)")
+    print(f"{'conversation turns handled/s':40} {turn_rate:9.1f} {turn_rate / webhook_rate:15.3f}   ({turns} turns)")
+    print(f"{'complete complaint conversations/s':40} {rate:9.2f} {rate / webhook_rate:15.4f}   "
+          f"({completed} tickets filed; classifier unsure of {unsure} stories)")
     print(f"{'webhook -> reply p50 ms':40} {percentile(latencies, 0.50):9.1f}")
     print(f"{'webhook -> reply p99 ms':40} {percentile(latencies, 0.99):9.1f}")
     print(json.dumps({"citizens": args.citizens, "webhook_events_per_s": round(webhook_rate, 1),
-                      "conversations_per_s": round(rate, 2), "turns_per_s": round(turns / args.seconds, 1),
+                      "elapsed_s": round(elapsed, 1), "unsure": unsure,
+                      "turns_ratio": round(turn_rate / webhook_rate, 3),
+                      "conversations_ratio": round(rate / webhook_rate, 4),
+                      "conversations_per_s": round(rate, 2), "turns_per_s": round(turn_rate, 1),
                       "reply_p50_ms": round(percentile(latencies, 0.5), 1),
                       "reply_p99_ms": round(percentile(latencies, 0.99), 1),
                       "median_turn_ms": round(statistics.median(latencies), 1) if latencies else None}))

@@ -1,27 +1,36 @@
 """The executive dashboard's figures, computed by SQL aggregates that stay fast at millions of cases.
 
-The whole page is four queries: one grouped pass over the cases received in the period (range on
-``created_at``), one over the cases resolved in it (range on ``resolved_at``), one over the open cases (by
-``status``) -- each computing every breakdown (category, agency, province, day, rating, map cell) at once with
-``GROUPING SETS`` on PostgreSQL -- and the time-to-resolve percentiles. See the indexes declared in
-``storage.models.staff`` and ``storage.models.cases``. Nothing loads cases into Python except on SQLite, which
-has no percentile function and no ``GROUPING SETS`` (the embedded mode's small data: one ``GROUP BY`` per set).
+Filed and resolved counts (per category, agency, province, day and rating) come from the daily roll-up
+(``storage.case_stats``, kept exact by triggers on ``cases``) for the whole Bangkok days of the period, and
+from the cases themselves only for a partial day at either edge: one grouped pass over the cases received
+there (range on ``created_at``) and one over those resolved there (range on ``resolved_at``), each computing
+every breakdown at once with ``GROUPING SETS`` on PostgreSQL. Open work comes from the roll-up's open
+counts; "overdue" depends on the moment of asking, so it is the open count minus the open cases not yet due,
+read from the cases (the recent few). Time-to-resolve percentiles are exact (``percentile_cont`` over the cases)
+while the period holds at most ``EXACT_PERCENTILES_UP_TO`` resolved cases, and beyond that read from the
+roll-up's histogram of whole days (within a day of the exact value, usually much closer). Nothing loads cases
+into Python except on SQLite, which has no percentile function and no ``GROUPING SETS`` (the embedded mode's
+small data: one ``GROUP BY`` per set).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import ColumnElement, Date, Float, cast, func, select, text, tuple_
+from sqlalchemy import ColumnElement, Date, Float, Integer, cast, func, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from bot.casework.states import STATES
+from storage import case_stats
 from storage.models import Case, utcnow
 
 OPEN_STATES = tuple(s.id for s in STATES.values() if s.open)
 DIMENSIONS = {"category": Case.category, "agency": Case.agency_id, "province": Case.province}
+BANGKOK = timezone(timedelta(hours=7))  # the roll-up's days are Bangkok days (no daylight saving)
+EXACT_PERCENTILES_UP_TO = 50_000  # resolved cases in the period; ~1 count(*) of 1M cases to sort them
+MAX_DAYS = 3650  # the roll-up's histogram caps a case's days to resolve here
 
 
 @dataclass
@@ -128,13 +137,21 @@ def resolved(db: Session, start: datetime, end: datetime) -> dict[str, list[tupl
 
 
 def open_work(db: Session, now: datetime) -> dict[str, list[tuple]]:
-    """Open cases (``status IN (...)`` on ``ix_cases_status_due``) and how many are past their target, by
-    category, agency, province and map cell of 0.1 degree (about 11 km), in one pass."""
-    columns = {**DIMENSIONS, "lat": func.round(Case.latitude * 10) / 10, "lon": func.round(Case.longitude * 10) / 10,
-               "overdue": Case.target_due_at < now}
+    """Open cases and how many are past their target, by category, agency, province and map cell of 0.1
+    degree (about 11 km): the open counts from the roll-up, minus the open cases not yet due (or without a
+    target), which are the few recent ones (``status IN (...) AND target_due_at >= now`` on
+    ``ix_cases_status_due``), read from the cases in one pass."""
+    columns = {**DIMENSIONS, "lat": func.round(Case.latitude * 10) / 10, "lon": func.round(Case.longitude * 10) / 10}
     sets = {"category": ("category",), "agency": ("agency",), "province": ("province",), "map": ("lat", "lon")}
-    return grouped(db, columns, (Case.status.in_(OPEN_STATES),), sets,
-                   lambda rows: [func.count(), func.count().filter(rows.c.overdue)])
+    not_due = grouped(db, columns, (Case.status.in_(OPEN_STATES),
+                                    or_(Case.target_due_at >= now, Case.target_due_at.is_(None))), sets)
+    out: dict[str, list[tuple]] = {}
+    for name, rows in case_stats.open_counts(db).items():
+        later = {key: n for key, n in not_due[name]}
+        if name == "map":
+            later = {(float(lat), float(lon)): n for (lat, lon), n in later.items() if lat is not None and lon is not None}
+        out[name] = [(key, n, n - later.get(key, 0)) for key, n in rows]
+    return out
 
 
 def by_dimensions(received_rows: dict, resolved_rows: dict, open_rows: dict) -> dict[str, list[Row]]:
@@ -210,12 +227,104 @@ def map_cells(open_rows: dict, limit: int = 3000) -> list[dict]:
     return sorted(cells, key=lambda c: -c["n"])[:limit]
 
 
+def split_period(start: datetime, end: datetime) -> tuple[list[tuple[datetime, datetime]], tuple[date, date] | None]:
+    """The period as its whole Bangkok days ``[first, last)`` (read from the roll-up) and the partial days at
+    its edges (read from the cases). A dashboard period is whole days, so usually there is no edge."""
+    local_start = start.astimezone(BANGKOK)
+    first = local_start.replace(hour=0, minute=0, second=0, microsecond=0)
+    if first < local_start:
+        first += timedelta(days=1)
+    last = end.astimezone(BANGKOK).replace(hour=0, minute=0, second=0, microsecond=0)
+    if first >= last:
+        return [(start, end)], None
+    return [(a, b) for a, b in ((start, first), (last, end)) if a < b], (first.date(), last.date())
+
+
+def _merge(parts: list[dict[str, list[tuple]]]) -> dict[str, list[tuple]]:
+    """Sum ``{set: [(key, n), ...]}`` results of disjoint parts of the period."""
+    sums: dict[str, dict[tuple, int]] = {}
+    for part in parts:
+        for name, rows in part.items():
+            bucket = sums.setdefault(name, {})
+            for key, n in rows:
+                bucket[key] = bucket.get(key, 0) + n
+    return {name: list(bucket.items()) for name, bucket in sums.items()}
+
+
+def period_counts(db: Session, start: datetime, end: datetime) -> tuple[dict, dict]:
+    """Received and resolved breakdowns of the period: the roll-up for its whole days, the cases for its edges."""
+    _tune(db)  # JIT compiling costs more than a roll-up scan
+    edges, days = split_period(start, end)
+    received_parts = [received(db, a, b) for a, b in edges]
+    resolved_parts = [resolved(db, a, b) for a, b in edges]
+    if days:
+        rolled_received, rolled_resolved = case_stats.period_counts(db, *days)
+        received_parts.append(rolled_received)
+        resolved_parts.append(rolled_resolved)
+    return _merge(received_parts), _merge(resolved_parts)
+
+
+def _whole_days_from_cases(db: Session, start: datetime, end: datetime) -> dict[str, dict[int, int]]:
+    """The roll-up's histogram (cases per whole days to resolve, per category), for an edge of the period."""
+    days = cast(func.floor(_days(db, Case.resolved_at, Case.created_at)), Integer)
+    query = (select(Case.category, days, func.count()).where(Case.resolved_at >= start, Case.resolved_at < end)
+             .group_by(Case.category, days))
+    out: dict[str, dict[int, int]] = {}
+    for category, n_days, count in db.execute(query):
+        bucket = out.setdefault(category, {})
+        n_days = min(MAX_DAYS, max(0, int(n_days or 0)))
+        bucket[n_days] = bucket.get(n_days, 0) + count
+    return out
+
+
+def histogram_percentile(histogram: dict[int, int], q: float) -> float:
+    """``percentile_cont(q)`` of values known by whole-day bucket: the n cases of bucket d are taken as
+    evenly spread at d + (i + 0.5) / n, then interpolated between ranks as ``percentile_cont`` does."""
+    buckets = sorted(histogram.items())
+    total = sum(n for _, n in buckets)
+    if not total:
+        return 0.0
+
+    def value(rank: int) -> float:
+        seen = 0
+        for day, n in buckets:
+            if rank < seen + n:
+                return day + (rank - seen + 0.5) / n
+            seen += n
+        return float(buckets[-1][0] + 1)
+
+    position = (total - 1) * q
+    low, high = math.floor(position), math.ceil(position)
+    return value(low) + (value(high) - value(low)) * (position - low)
+
+
+def period_percentiles(db: Session, start: datetime, end: datetime, resolved_cases: int,
+                       quantiles: tuple[float, ...] = (0.5, 0.9)) -> dict[str, dict]:
+    """Time-to-resolve per category: exact while the period's resolved cases are few enough to sort cheaply,
+    from the roll-up's whole-day histogram beyond."""
+    if resolved_cases <= EXACT_PERCENTILES_UP_TO:
+        return resolution_percentiles(db, start, end, quantiles)
+    edges, days = split_period(start, end)
+    parts = [_whole_days_from_cases(db, a, b) for a, b in edges]
+    if days:
+        parts.append(case_stats.resolve_days(db, *days))
+    histograms: dict[str, dict[int, int]] = {}
+    for part in parts:
+        for category, buckets in part.items():
+            merged = histograms.setdefault(category, {})
+            for n_days, count in buckets.items():
+                merged[n_days] = merged.get(n_days, 0) + count
+    return {category: {"count": sum(h.values()), **{q: histogram_percentile(h, q) for q in quantiles}}
+            for category, h in histograms.items()}
+
+
 def compute(db: Session, start: datetime, end: datetime, targets: dict[str, float],
             now: datetime | None = None) -> Figures:
-    """The whole dashboard in four queries: received, resolved, open work (each one grouped pass over its
-    rows) and the time-to-resolve percentiles."""
+    """The whole dashboard: filed and resolved breakdowns (the roll-up, plus the cases of partial edge days),
+    open work (one grouped pass over the open cases) and the time-to-resolve percentiles."""
     now = now or utcnow()
-    received_rows, resolved_rows, open_rows = received(db, start, end), resolved(db, start, end), open_work(db, now)
+    received_rows, resolved_rows = period_counts(db, start, end)
+    open_rows = open_work(db, now)
     by = by_dimensions(received_rows, resolved_rows, open_rows)
     totals = Row("all")
     for row in by["category"]:
@@ -223,7 +332,7 @@ def compute(db: Session, start: datetime, end: datetime, targets: dict[str, floa
         totals.resolved += row.resolved
         totals.open += row.open
         totals.overdue += row.overdue
-    times = resolution_percentiles(db, start, end)
+    times = period_percentiles(db, start, end, totals.resolved)
     resolve_times = [{"category": category, "count": t["count"], "median": t[0.5], "p90": t[0.9],
                       "target": targets.get(category), "late": targets.get(category) is not None
                       and t[0.5] > targets[category]} for category, t in sorted(times.items())]
