@@ -21,9 +21,9 @@ import zlib
 from pathlib import Path
 
 from bot import places
+from bot.nlp.dataset import DEFAULT_DATA as TICKETS
 from bot.places.gazetteer import BANGKOK_TH
 
-TICKETS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "traffy" / "complaints.csv"
 MARKED = "(?:เขต|อำเภอ|อ\\.)\\s*[:：]?\\s*"
 
 

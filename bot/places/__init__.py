@@ -28,11 +28,12 @@ from bot.places.gazetteer import (
     resolve_province,
     subdistrict_places,
 )
-from bot.places.polygons import bangkok_index  # noqa: F401  (re-exported for the bench and tests)
+from bot.places.polygons import bangkok_index
 from bot.places.text import read
 
-__all__ = ["BANGKOK", "BANGKOK_TH", "Area", "Place", "bangkok_districts", "province_names", "provinces",
-           "resolve", "resolve_district", "resolve_location", "resolve_province", "resolve_text"]
+__all__ = ["BANGKOK", "BANGKOK_TH", "Area", "Place", "bangkok_districts", "bangkok_index", "district_provinces",
+           "province_names", "provinces", "resolve", "resolve_district", "resolve_location", "resolve_province",
+           "resolve_text", "subdistrict_places"]
 
 Source = Literal["polygon", "nearest", "text"]
 # A LINE location farther than this from every sub-district centre of Thailand is outside the country.
@@ -143,11 +144,16 @@ def _subdistrict(names: tuple[str, ...], district: str | None,
 
 
 def resolve(latitude: float | None = None, longitude: float | None = None, text: str | None = None) -> Place | None:
-    """Coordinates and/or text: a polygon answer wins; otherwise a district the text names beats the nearest centre."""
-    located = resolve_location(latitude, longitude) if latitude is not None and longitude is not None else None
-    if located is not None and located.sure:
-        return located
-    typed = resolve_text(text) if text else None
+    """Coordinates and/or text: a polygon answer wins; otherwise a district the text names beats the nearest centre.
+
+    Coordinates outside Thailand give None whatever the text says: the point is what the citizen chose.
+    """
+    located = None
+    if latitude is not None and longitude is not None:
+        located = resolve_location(latitude, longitude)
+        if located is None or located.sure:
+            return located
+    typed = resolve_text(text, located.province if located else None) if text else None
     if typed is not None and typed.district and (located is None or typed.province == located.province):
         return typed
     return located or typed

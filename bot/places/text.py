@@ -104,21 +104,19 @@ def read(text: str) -> Found:
         level = _LEVEL[marker]
         start = m.end()
         before = lowered[max(0, m.start() - 16):m.start()]
-        if _ELSEWHERE_BEFORE.search(before[-8:]) or _POWER_BEFORE.search(before):
-            for k in range(m.start(), start):
-                taken[k] = True
-            continue
         names = levels.get(marker, levels[level])
         length = names.length_at(lowered, start)
         name = names.names[lowered[start:start + length]] if length else None
         if name is None and level == "district" and lowered.startswith("เมือง", start):
             name, length = "เมือง", len("เมือง")  # อ.เมือง: the province decides which
+        for k in range(m.start(), start + length):
+            taken[k] = True  # a marked name is read here only, never again as an unmarked one
+        if _ELSEWHERE_BEFORE.search(before[-8:]) or _POWER_BEFORE.search(before):
+            continue
         if name and level == "district" and _OFFICE_BEFORE.search(before):
             said["office"].append(name)
         elif name:
             said["marked" if level == "district" else level].append(name)
-        for k in range(m.start(), start + length):
-            taken[k] = True
     at = 0
     while at < len(lowered):
         length, kind = (0, None) if taken[at] else _longest(lowered, at, levels)
