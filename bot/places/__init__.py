@@ -82,12 +82,18 @@ def resolve_location(latitude: float, longitude: float) -> Place | None:
         return None
     district = bangkok_index().district_at(latitude, longitude)
     if district is not None:
-        centre, _ = _nearest(latitude, longitude, district)
-        return Place(BANGKOK_TH, district, centre.subdistrict, "polygon", True)
+        return Place(BANGKOK_TH, district, _subdistrict_in(district, latitude, longitude), "polygon", True)
     centre, km = _nearest(latitude, longitude)
     if km > MAX_DISTANCE_KM:
         return None
     return Place(centre.province, centre.district, centre.subdistrict, "nearest", False)
+
+
+def _subdistrict_in(district: str, lat: float, lon: float) -> str:
+    """The nearest of a Bangkok district's own sub-district centres (a handful: a plain loop beats numpy)."""
+    scale = math.cos(math.radians(lat)) ** 2
+    own = _centre_arrays(district)[2]
+    return min(own, key=lambda c: (c.lat - lat) ** 2 + (c.lon - lon) ** 2 * scale).subdistrict
 
 
 # --- text --------------------------------------------------------------------------------------------------
