@@ -99,6 +99,7 @@ def _add_optional_commands() -> None:
     main.add_command(__import__("bot.richmenu", fromlist=["richmenu_group"]).richmenu_group)
     __import__("bot.console.cli", fromlist=["add_commands"]).add_commands(main, db)
     main.add_command(__import__("bot.groups.cli", fromlist=["groups_group"]).groups_group)
+    main.add_command(__import__("bot.places.cli", fromlist=["place_command"]).place_command)
     try:
         from bot.nlp.cli import classify_command, nlp_group
     except ImportError:  # the NLP package is optional at install time of the tools only

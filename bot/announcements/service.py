@@ -29,9 +29,9 @@ class AnnouncementError(ValueError):
 
 
 def known_provinces() -> set[str]:
-    from bot.flows import places  # the province list; a data module shared with the conversation flows
+    from bot import places  # the one province list
 
-    return set(places.provinces().values())
+    return set(places.province_names().values())
 
 
 def create(services: Services, draft: Draft, actor: str) -> int:

@@ -219,12 +219,11 @@ def post_request(fmt: str):
 
 
 def _place(lat: float | None, lon: float | None, address: str | None) -> tuple[str | None, str | None]:
-    """Province and district of a posted request: from its coordinates, else from its address text."""
-    from bot.flows import places
+    """Province and district of a posted request, by the same rules as chat: a district polygon wins, then a
+    district the address names, then the nearest centre."""
+    from bot import places
 
-    found = places.resolve_location(lat, lon) if lat is not None and lon is not None else None
-    if found is None and address:
-        found = places.resolve_text(address)
+    found = places.resolve(lat, lon, address)
     return (found.province, found.district) if found is not None else (None, None)
 
 

@@ -14,9 +14,9 @@ from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from bot import messages
+from bot import messages, places
 from bot.casework import CaseDraft, file_case
-from bot.flows import emergency, places, understanding
+from bot.flows import emergency, understanding
 from bot.flows.engine import (
     AUDIO,
     DONE,
@@ -173,13 +173,16 @@ def ask_where(turn: Turn) -> list[dict]:
 def on_where(turn: Turn, item: Input) -> str | Reprompt:
     draft = turn.draft
     if item.kind == LOCATION:
-        place = places.resolve_location(item.latitude, item.longitude)
-        if place is None:
+        # LINE's address line may name the district; the polygon wins, the address beats the nearest centre.
+        place = places.resolve(item.latitude, item.longitude, item.address)
+        if place is None or place.province is None:
             return Reprompt("complaint_where_outside")
         draft.update(latitude=item.latitude, longitude=item.longitude, province=place.province,
                      district=place.district,
                      address=(item.address or item.title or f"{place.subdistrict} {place.district}")[:300])
-        return turn.after("when")
+        # In Bangkok the district decides the office: a point on no district polygon is confirmed by the citizen.
+        unsure_in_bangkok = place.province == places.BANGKOK_TH and not place.sure
+        return "district" if unsure_in_bangkok else turn.after("when")
     place = places.resolve_text(item.text)
     if place is None:
         return Reprompt("complaint_where_unknown")

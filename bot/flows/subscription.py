@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from bot import messages
+from bot import messages, places
 from bot.announcements import subscriptions as prefs_of
 from bot.announcements.topics import ALL, ALL_WORDS, TOPICS, topic_of
 from bot.context import Context
-from bot.flows import engine, places
+from bot.flows import engine
 from bot.flows.engine import DONE, POSTBACK, TEXT, Flow, Input, Reprompt, Step, Turn, register
 
 SUBSCRIBE, UNSUBSCRIBE = "รับข่าว", "เลิกรับข่าว"
@@ -80,7 +80,7 @@ def _target(word: str) -> tuple[str, str] | None:
     topic = topic_of(word)
     if topic:
         return "topic", topic
-    province = places.provinces().get(word) or places.provinces().get(word.lower())
+    province = places.province_names().get(word) or places.province_names().get(word.lower())
     return ("province", province) if province else None
 
 
@@ -166,7 +166,8 @@ def on_provinces(turn: Turn, item: Input) -> str | Reprompt:
     if value == ALL:
         key, province = prefs_of.add_province(prefs, ALL), ALL
     else:
-        province = places.provinces().get(item.word) or places.provinces().get(" ".join(item.text.split()))
+        names = places.province_names()
+        province = names.get(item.word) or names.get(" ".join(item.text.split()))
         if province is None:
             return Reprompt("sub_province_unknown", word=item.text.strip()[:50])
         adding = province not in prefs.provinces

@@ -6,8 +6,7 @@
 
 from __future__ import annotations
 
-from bot import messages
-from bot.flows import places
+from bot import messages, places
 from bot.flows.complaint import normalise_phone
 from bot.flows.engine import DONE, POSTBACK, TEXT, Flow, Input, Reprompt, Step, Turn, register
 from bot.flows.privacy import CONSENT_VERSION, record_consent
@@ -58,7 +57,7 @@ def ask_province(turn: Turn) -> list[dict]:
 
 def on_province(turn: Turn, item: Input) -> str | Reprompt:
     place = places.resolve_text(item.text)
-    if place is None:
+    if place is None or place.province is None:
         return Reprompt("volunteer_province_unknown")
     turn.draft["province"] = place.province
     return turn.after("skills")

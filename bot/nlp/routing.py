@@ -1,19 +1,20 @@
 """Category + place -> the agency that must act, read from bot/data/agencies.toml (a table, not code).
 
 Places come from citizens and data sources in many spellings (``จังหวัดนนทบุรี``, ``กทม.``, ``Bangkok``,
-``เขตบางรัก``); they are resolved to province / Bangkok-district codes first, then the first matching rule
+``เขตบางรัก``); ``bot.places`` resolves them to province / Bangkok-district codes first, then the first matching rule
 wins, with the provincial Damrongdhama centre (or the national one) as the default.
 """
 
 from __future__ import annotations
 
-import csv
-import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Literal
+
+# The place parts live in bot.places (the one place list); these names stay importable from here.
+from bot.places import BANGKOK, bangkok_districts, provinces, resolve_district, resolve_province  # noqa: F401
 
 Level = Literal["national", "provincial", "local"]
 
@@ -29,71 +30,13 @@ class Agency:
     hotline: str | None = None
 
 
-@dataclass(frozen=True)
-class Place:
-    code: str
-    name_th: str
-    name_en: str
-
-
 def _read(name: str) -> str:
     return resources.files("bot.data").joinpath(name).read_text("utf-8")
 
 
 @cache
-def provinces() -> dict[str, Place]:
-    """The 77 provinces by code (ISO 3166-2:TH number)."""
-    return {r["code"]: Place(r["code"], r["name_th"], r["name_en"]) for r in csv.DictReader(_read("provinces.csv").splitlines())}
-
-
-@cache
-def bangkok_districts() -> dict[str, Place]:
-    """The 50 Bangkok districts (เขต) by BMA code."""
-    return {r["code"]: Place(r["code"], r["name_th"], r["name_en"])
-            for r in csv.DictReader(_read("bangkok_districts.csv").splitlines())}
-
-
-@cache
 def _catalogue() -> dict:
     return tomllib.loads(_read("agencies.toml"))
-
-
-BANGKOK = "10"
-_BANGKOK_ALIASES = {"กทม", "กรุงเทพ", "กรุงเทพฯ", "bkk", "krung thep", "bangkok metropolis"}
-
-
-def _key(s: str) -> str:
-    return re.sub(r"[\s.\-]", "", s.strip().lower())
-
-
-def resolve_province(name: str | None) -> str | None:
-    """Province code for a Thai/English name, code, or common variant; None when unknown."""
-    if not name or not name.strip():
-        return None
-    k = _key(name)
-    for prefix in ("จังหวัด", "จ.", "changwat", "province"):
-        k = k.removeprefix(_key(prefix))
-    k = k.removesuffix("province")
-    if k in {_key(a) for a in _BANGKOK_ALIASES}:
-        return BANGKOK
-    for p in provinces().values():
-        if k in (p.code, _key(p.name_th), _key(p.name_en)):
-            return p.code
-    return None
-
-
-def resolve_district(name: str | None) -> str | None:
-    """Bangkok district code for ``บางรัก``, ``เขตบางรัก``, ``Bang Rak`` or ``1004``; None otherwise."""
-    if not name or not name.strip():
-        return None
-    k = _key(name)
-    for prefix in ("เขต", "khet"):
-        k = k.removeprefix(prefix)
-    k = k.removesuffix("district")
-    for d in bangkok_districts().values():
-        if k in (d.code, _key(d.name_th), _key(d.name_en)):
-            return d.code
-    return None
 
 
 @cache

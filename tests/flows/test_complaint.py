@@ -383,3 +383,40 @@ def test_a_complaint_typed_without_the_menu_starts_the_flow_with_that_text(bot, 
     choose_category_if_asked(chat)
     chat.tap("ยืนยันส่งเรื่อง", expect=2)
     assert "หลุมใหญ่" in the_case(bot).description
+
+
+def _file_road_complaint(chat, monkeypatch, place_step) -> None:
+    monkeypatch.setattr(understanding, "understand",
+                        lambda *a, **k: understanding.Understanding("ถนน", 0.95, True, []))
+    start(chat)
+    chat.send("ถนนหน้าบ้านเป็นหลุมใหญ่ รถตกหลุมทุกวันค่ะ")
+    chat.tap("ไม่มีรูป")
+    place_step(chat)
+    chat.tap("วันนี้")
+    chat.tap("ข้าม")
+    chat.tap("เปิดเผยชื่อ")
+    assert "ยืนยันส่งเรื่อง" in chat.labels
+    chat.tap("ยืนยันส่งเรื่อง", expect=2)
+
+
+def test_a_typed_district_beats_the_district_a_soi_is_named_after(bot, chat, monkeypatch):
+    _file_road_complaint(chat, monkeypatch, lambda c: c.send("ซอยลาดพร้าว 101 เขตบางกะปิ"))
+    case = the_case(bot)
+    assert (case.province, case.district, case.agency_id) == ("กรุงเทพมหานคร", "บางกะปิ", "bma-district:1006")
+
+
+def test_a_shared_bangkok_location_goes_to_the_office_of_its_district_polygon(bot, chat, monkeypatch):
+    # the nearest sub-district centre of this point is in ราชเทวี; the point lies in ปทุมวัน
+    _file_road_complaint(chat, monkeypatch, lambda c: c.location(13.74776, 100.52846, title="สยาม"))
+    case = the_case(bot)
+    assert (case.province, case.district, case.agency_id) == ("กรุงเทพมหานคร", "ปทุมวัน", "bma-district:1007")
+
+
+def test_a_road_alone_is_no_district_so_the_bot_asks_for_it(bot, chat, monkeypatch):
+    def place_step(c):
+        c.send("ถนนลาดพร้าว กรุงเทพ")
+        assert "อำเภอ/เขตใดของจังหวัดกรุงเทพมหานคร" in c.said
+        c.send("จตุจักร")
+
+    _file_road_complaint(chat, monkeypatch, place_step)
+    assert (the_case(bot).district, the_case(bot).agency_id) == ("จตุจักร", "bma-district:1030")

@@ -1,0 +1,120 @@
+"""Where: Bangkok points by district polygon, elsewhere the nearest centre (not sure), text read precision first."""
+
+from __future__ import annotations
+
+import timeit
+
+import pytest
+
+from bot import places
+from bot.nlp import route
+from bot.places.polygons import bangkok_index
+
+
+# --- coordinates ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("lat", "lon", "district", "nearest_says"), [
+    (13.74776, 100.52846, "ปทุมวัน", "ราชเทวี"),  # real tickets where the nearest centre names the wrong office
+    (13.84954, 100.61982, "บางเขน", "ลาดพร้าว"),
+    (13.65871, 100.42063, "บางขุนเทียน", "บางแค"),
+])
+def test_a_bangkok_point_takes_the_district_of_its_polygon_not_of_the_nearest_centre(lat, lon, district,
+                                                                                      nearest_says):
+    place = places.resolve_location(lat, lon)
+    assert (place.province, place.district, place.source, place.sure) == ("กรุงเทพมหานคร", district, "polygon", True)
+    assert places._nearest(lat, lon)[0].district == nearest_says
+    # the sub-district follows the district: one of that district's own sub-districts
+    assert (place.province, place.district) in places.subdistrict_places()[place.subdistrict]
+
+
+def test_outside_bangkok_the_nearest_centre_answers_and_says_it_is_not_sure():
+    place = places.resolve_location(18.7883, 98.9853)  # Chiang Mai old town
+    assert (place.province, place.district, place.source, place.sure) == ("เชียงใหม่", "เมืองเชียงใหม่",
+                                                                         "nearest", False)
+
+
+@pytest.mark.parametrize(("lat", "lon"), [(35.6762, 139.6503), (0.0, 0.0), (13.0, 92.0), (21.0, 105.8)])
+def test_points_outside_thailand_are_told_so(lat, lon):
+    assert places.resolve_location(lat, lon) is None
+    assert places.resolve(lat, lon, "เขตบางกะปิ") is None  # the typed words do not move the point
+
+
+def test_a_point_near_bangkok_on_no_polygon_falls_back_to_the_nearest_centre_unsure():
+    assert bangkok_index().district_at(13.85, 100.48) is None  # Nonthaburi, outside every Bangkok polygon
+    place = places.resolve_location(13.85, 100.48)
+    assert place.province == "นนทบุรี" and place.source == "nearest" and not place.sure
+
+
+def test_polygon_lookup_costs_a_few_microseconds():
+    index = bangkok_index()
+    points = [(13.5 + i * 0.0045, 100.35 + i * 0.0057) for i in range(100)]
+    # the best of five runs, so other processes on a busy machine do not decide the figure
+    seconds = min(timeit.repeat(lambda: [index.district_at(lat, lon) for lat, lon in points], number=20,
+                                repeat=5)) / 2000
+    assert seconds < 20e-6, f"{seconds * 1e6:.1f} µs per lookup"
+
+
+def test_every_district_polygon_holds_its_own_district_office():
+    """The grid and the prepared polygons agree with shapely's plain answer at each district's centre."""
+    import shapely
+
+    index = bangkok_index()
+    for name, geometry in zip(index.names, index.geometries):
+        point = shapely.point_on_surface(geometry)
+        assert index.district_at(point.y, point.x) == name
+    assert sorted(index.names) == sorted(d.name_th for d in places.bangkok_districts().values())
+
+
+# --- text ------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "province", "district"), [
+    ("ซอยลาดพร้าว 101 เขตบางกะปิ", "กรุงเทพมหานคร", "บางกะปิ"),  # the stated district beats the road's name
+    ("ถนนลาดพร้าว ตรงข้ามห้าง แขวงจอมพล เขตจตุจักร", "กรุงเทพมหานคร", "จตุจักร"),
+    ("เขต: บางรัก #1555", "กรุงเทพมหานคร", "บางรัก"),
+    ("หน้าตลาดสด อ.เมือง จ.ขอนแก่น", "ขอนแก่น", "เมืองขอนแก่น"),
+    ("ท่อแตก ต.สุเทพ อ.เมือง จ.เชียงใหม่", "เชียงใหม่", "เมืองเชียงใหม่"),
+    ("หางดง เชียงใหม่", "เชียงใหม่", "หางดง"),
+    ("บางกะปิ", "กรุงเทพมหานคร", "บางกะปิ"),
+    ("Phra Nakhon", "กรุงเทพมหานคร", "พระนคร"),
+    ("แขวงคลองจั่น", "กรุงเทพมหานคร", "บางกะปิ"),  # a Bangkok sub-district names its district
+    ("ราษฏร์บูรณะ", "กรุงเทพมหานคร", "ราษฎร์บูรณะ"),  # the common misspelling
+])
+def test_a_stated_place_is_found(text, province, district):
+    place = places.resolve_text(text)
+    assert (place.province, place.district, place.source) == (province, district, "text")
+
+
+@pytest.mark.parametrize("text", [
+    "ถนนลาดพร้าวเป็นหลุม",  # a road named after a district is a road
+    "ซอยสุขุมวิท 101 น้ำท่วม",
+    "ลาดพร้าว 101 ไฟดับ",  # a name with a soi number is the road
+    "ไฟดับบนถนนบางนา-ตราด กม.5",
+    "หมู่บ้านบางกะปิวิลล่า ขยะเต็ม",
+    "น้ำท่วมขังหน้าบ้าน รถวิ่งไม่ได้เลย ลาดพร้าว บางกะปิ มาช่วยดูด้วย ทุกปีเป็นแบบนี้ตลอดเวลาเลยค่ะ",  # long, unmarked
+    "จากเขตบางกะปิไปเขตวังทองหลาง รถติดมาก",  # two districts, both a way, not a place
+    "แขวงทุ่งวัดดอน เขตยานนาวา",  # the sub-district is in สาทร: the two disagree, neither is taken
+    "เขตเสนานิเวศน์ โครงการ 1 น้ำท่วม",  # เขต + a housing estate, not อำเภอเสนา
+    "แจ้งการไฟฟ้าเขตบางกะปิแล้ว",  # the power company's branch is no district office
+])
+def test_no_district_where_the_text_does_not_state_one(text):
+    place = places.resolve_text(text)
+    assert place is None or place.district is None, place
+
+
+def test_the_province_hint_settles_a_name_several_provinces_share():
+    assert len(places.district_provinces()["เมืองเชียงใหม่"]) == 1
+    shared = next(n for n, owners in places.district_provinces().items() if len(owners) > 1 and len(n) >= 4)
+    assert places.resolve_text(shared) is None or places.resolve_text(shared).district is None
+    owner = sorted(places.district_provinces()[shared])[0]
+    assert places.resolve_text(shared, province_hint=owner).district == shared
+
+
+def test_a_typed_district_routes_to_that_district_office():
+    place = places.resolve_text("ซอยลาดพร้าว 101 เขตบางกะปิ")
+    assert route("ถนน", place.province, place.district).id == "bma-district:1006"
+
+
+def test_a_location_typed_beside_a_point_outside_bangkok_names_the_district():
+    place = places.resolve(18.7883, 98.9853, "อ.หางดง")
+    assert (place.district, place.source) == ("หางดง", "text")
+    assert places.resolve(13.74776, 100.52846, "เขตบางกะปิ").district == "ปทุมวัน"  # the polygon wins
