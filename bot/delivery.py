@@ -2,10 +2,11 @@
 
 Every attempt carries the row's ``X-Line-Retry-Key``; LINE answers a repeat with 409, which we count as
 delivered. Retryable failures (5xx, timeouts, rate limits) are rescheduled with exponential backoff and
-jitter; other 4xx are permanent and stored with LINE's details. A reply whose token has expired or was
-refused on its first attempt falls back to a push, so a slow worker still answers the citizen; refused on a
-later attempt before its deadline, the token was spent by that earlier attempt (whose answer was lost), so the
-reply counts as delivered. Replies cannot carry a retry key: this is their exactly-once rule.
+jitter; other 4xx are permanent and stored with LINE's details. A reply row holds its token alone: a first
+attempt refused, or first claimed after its deadline, drops the token and pushes; a later attempt (an earlier
+one may have spent it) always tries the token first, and a refusal, inside or after the window, means spent,
+so the reply counts as delivered. Reply rows are leased only as long as one attempt (``reply_lease_seconds``),
+so a takeover after a kill comes while the token lives (issue 18). Replies cannot carry a retry key: this is their exactly-once rule.
 
 Before each request a worker reserves a slot of the endpoint's shared rate limiter (``bot.ratelimit``), so
 the workers together never exceed LINE's limits. A 429 that is LINE's monthly limit (told apart by its
