@@ -6,7 +6,8 @@ jitter; other 4xx are permanent and stored with LINE's details. A reply row hold
 attempt refused, or first claimed after its deadline, drops the token and pushes; a later attempt (an earlier
 one may have spent it) always tries the token first, and a refusal, inside or after the window, means spent,
 so the reply counts as delivered. Reply rows are leased only as long as one attempt (``reply_lease_seconds``),
-so a takeover after a kill comes while the token lives (issue 18). Replies cannot carry a retry key: this is their exactly-once rule.
+so a takeover after a kill comes while the token lives (issue 18). Replies cannot carry a retry key: this
+is their exactly-once rule.
 
 Before each request a worker reserves a slot of the endpoint's shared rate limiter (``bot.ratelimit``), so
 the workers together never exceed LINE's limits. A 429 that is LINE's monthly limit (told apart by its
