@@ -8,6 +8,7 @@ then takes the row over, as the sweeper would hand it to one.
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -97,3 +98,53 @@ def test_a_reply_falling_back_to_a_push_forgets_its_token_first(long_lease_app, 
         assert (row.status, row.reply_token) == ("sent", None)
     assert [m["endpoint"] for m in line.messages_for(user)] == ["push"]
     assert line.rejections().get("retry_key_conflict") == 1
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_worker_process_killed_after_line_carried_out_the_reply_does_not_repeat_it(line, pg_url, redis_url,
+                                                                                      workers):
+    """A real ``siang worker`` with the default 60 s lease, SIGKILLed after LINE carried out its reply and
+    while it waits to record it (a lock held on the row by the test); a second worker takes the row over."""
+    from sqlalchemy import create_engine, select, text
+
+    from storage.db import make_engine, make_sessionmaker
+    from tests.delivery.conftest import enqueue_all, wait_until_sent
+
+    engine = make_engine(pg_url)
+    sessions = make_sessionmaker(engine)
+    user = line.create_user()["user_id"]
+    token = line.send_text(user, "น้ำท่วมซอย").reply_token
+    with sessions() as session:
+        row_id = outbox.add_message(session, kind="reply", recipient=user, reply_token=token,
+                                    reply_deadline=utcnow() + timedelta(seconds=50),
+                                    messages=[{"type": "text", "text": "รับเรื่องแล้วค่ะ"}]).id
+        session.commit()
+    group = workers(JOB_LEASE_SECONDS="60", LINE_TIMEOUT_SECONDS="3")
+    (doomed,) = group.start(1)
+    line.set_faults(latency_ms=1500)  # time to take the row's lock while LINE works on the reply
+    enqueue_all(redis_url, [row_id])
+    locker = create_engine(pg_url).connect()
+    try:
+        deadline = time.monotonic() + 30
+        while locker.scalar(select(OutboxMessage.status).where(OutboxMessage.id == row_id)) != "sending":
+            locker.rollback()
+            assert time.monotonic() < deadline, "the worker never claimed the reply"
+            time.sleep(0.02)
+        locker.execute(text("SELECT id FROM outbox_messages WHERE id = :id FOR UPDATE"), {"id": row_id})
+        while not line.messages_for(user):
+            assert time.monotonic() < deadline, "LINE never carried out the reply"
+            time.sleep(0.02)
+        time.sleep(0.5)  # the worker has LINE's 200 and waits on the lock to record it
+        group.kill(doomed)
+    finally:
+        locker.rollback()
+        locker.close()
+    line.clear_faults()
+    group.start(1)
+    wait_until_sent(pg_url, 1, timeout=90, check=group.assert_alive)
+    with sessions() as session:
+        row = outbox.get(session, row_id)
+        assert (row.status, row.sent_via, row.attempts) == ("sent", "reply", 2)
+    engine.dispose()
+    assert [m["endpoint"] for m in line.messages_for(user)] == ["reply"], "the citizen got the answer twice"
