@@ -11,6 +11,7 @@ the achieved rate and share of the limit for each worker count.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import uuid
@@ -29,7 +30,7 @@ from storage.models import OutboxMessage  # noqa: E402
 from tests.delivery.conftest import SECRET, TOKEN, Workers, add_pushes, enqueue_all  # noqa: E402
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-REDIS_URL = "redis://127.0.0.1:6379/9"
+REDIS_URL = os.environ.get("SIANG_BENCH_REDIS", "redis://127.0.0.1:6379/9")  # flushed by the bench
 
 
 def run(workers: int, args, emulator, database_url: str, recipients: list[str]) -> tuple[float, float]:

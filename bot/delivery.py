@@ -2,10 +2,12 @@
 
 Every attempt carries the row's ``X-Line-Retry-Key``; LINE answers a repeat with 409, which we count as
 delivered. Retryable failures (5xx, timeouts, rate limits) are rescheduled with exponential backoff and
-jitter; other 4xx are permanent and stored with LINE's details. A reply whose token has expired or was
-refused on its first attempt falls back to a push, so a slow worker still answers the citizen; refused on a
-later attempt before its deadline, the token was spent by that earlier attempt (whose answer was lost), so the
-reply counts as delivered. Replies cannot carry a retry key: this is their exactly-once rule.
+jitter; other 4xx are permanent and stored with LINE's details. A reply row holds its token alone: a first
+attempt refused, or first claimed after its deadline, drops the token and pushes; a later attempt (an earlier
+one may have spent it) always tries the token first, and a refusal, inside or after the window, means spent,
+so the reply counts as delivered. Reply rows are leased only as long as one attempt (``reply_lease_seconds``),
+so a takeover after a kill comes while the token lives (issue 18). Replies cannot carry a retry key: this
+is their exactly-once rule.
 
 Before each request a worker reserves a slot of the endpoint's shared rate limiter (``bot.ratelimit``), so
 the workers together never exceed LINE's limits. A 429 that is LINE's monthly limit (told apart by its
@@ -61,6 +63,7 @@ QUOTA_CHECK_SECONDS = 10.0  # LINE's quota figures are read at most this often p
 COUNTED = frozenset({"push", "multicast", "broadcast", "narrowcast"})  # reply is free (line-platform.md §6)
 MONTHLY_LIMIT = "monthly_limit"
 CHAIN_LIMIT = 50  # rows to many chats one thread sends in a row (a few seconds) before others get a turn
+REPLY_LEASE_MARGIN = 3.0  # seconds beyond one reply attempt's longest run, for the database round trips
 UNORDERED_BATCH = 4  # rows to many chats a thread claims (and records) at once: a quarter of the commits
 
 
@@ -123,10 +126,21 @@ def _claim(services: Services, message_id: int) -> list[Claimed]:
         token = outbox.claim(session, message_id, lease)
         if token is not None:
             row = outbox.get(session, message_id)
+            if row is not None and row.kind == "reply" and row.reply_token:
+                outbox.limit_lease(session, message_id, token, reply_lease_seconds(services))
+                session.refresh(row)
             return [Claimed(row, token)] if row is not None else []
         kind = outbox.is_unordered(session, message_id)
         taken = outbox.claim_next_unordered(session, kind, lease, UNORDERED_BATCH) if kind else []
         return [Claimed(row, row.lease_token) for row in taken]
+
+
+def reply_lease_seconds(services: Services) -> float:
+    """A reply row holding a token is leased only as long as one attempt can last (a rate-limit slot wait
+    plus LINE's timeout, and a margin), never longer than ``JOB_LEASE_SECONDS``: after a kill another worker
+    takes it over while its token still lives, so the token itself tells whether the reply went out."""
+    settings = services.settings
+    return min(settings.job_lease_seconds, MAX_SLOT_WAIT + settings.line_timeout_seconds + REPLY_LEASE_MARGIN)
 
 
 def _deliver_claimed(services: Services, claimed: list[Claimed], carry_on: bool) -> int | list[Claimed]:
@@ -209,7 +223,7 @@ def send(services: Services, row: OutboxMessage) -> Outcome:
     limiter = runtime(services).limiter
     messages = json.loads(row.messages)
     try:
-        if row.kind == "reply" and row.reply_token and _before(row.reply_deadline):
+        if row.kind == "reply" and row.reply_token and (row.attempts > 1 or _before(row.reply_deadline)):
             if not _slot(limiter, "reply"):
                 return _own_throttle("reply")
             try:
@@ -222,12 +236,14 @@ def send(services: Services, row: OutboxMessage) -> Outcome:
                 if exc.status != 400 or "reply token" not in (exc.body or "").lower():
                     raise
                 if row.attempts > 1:
-                    # Only this row holds the token, and it is still inside its window: an earlier attempt
-                    # spent it, and only LINE's answer was lost (a timeout, a 500 after the work, a worker
-                    # killed or a lease taken over before the result was recorded). A push would say it twice.
+                    # An earlier claim of this row (its only user) may have spent the token: LINE's answer
+                    # lost, a timeout, a worker killed or a lease taken over before the result was recorded.
+                    # Inside or after the window, a refusal now means spent: a push would say it twice.
                     log.info("reply token spent by an earlier attempt", extra={"outbox_id": row.id})
                     return Outcome("sent", via="reply")
                 log.info("reply token refused; pushing instead", extra={"outbox_id": row.id})
+        if row.kind == "reply" and row.reply_token and not _give_up_token(services, row):
+            return Outcome("retry", error="lease lost", counts=False)
         endpoint = "push" if row.kind == "reply" else row.kind
         if not _slot(limiter, endpoint):
             return _own_throttle(endpoint)
@@ -238,6 +254,14 @@ def send(services: Services, row: OutboxMessage) -> Outcome:
         return Outcome("failed", error=f"invalid message: {exc}"[:1000])
     except Exception as exc:  # noqa: BLE001 - timeouts, refused connections, DNS, Redis down: all retryable
         return Outcome("retry", error=type(exc).__name__, delay=backoff(row.attempts))
+
+
+def _give_up_token(services: Services, row: OutboxMessage | Row[Any]) -> bool:
+    """Before a reply falls back to a push, forget its token durably (only while we hold the lease): a worker
+    that takes the row over after a kill then pushes with the retry key (409 if already done) instead of
+    trying a token nobody spent and counting its refusal as "spent" (the message would be lost)."""
+    with services.transaction() as session:
+        return outbox.forget_reply_token(session, row.id, row.lease_token)
 
 
 def _slot(limiter: RateLimiter, endpoint: str) -> bool:

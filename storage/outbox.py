@@ -82,6 +82,24 @@ def claim(session: Session, message_id: int, lease_seconds: float) -> str | None
                         busy_status="sending", due_column="next_attempt_at", unordered="*")
 
 
+def forget_reply_token(session: Session, message_id: int, token: str | None) -> bool:
+    """A reply about to fall back to a push drops its token, while its lease is ``token``'s; False if the
+    lease was taken over (then the other holder decides)."""
+    return session.execute(update(OutboxMessage)
+                           .where(OutboxMessage.id == message_id, OutboxMessage.lease_token == token)
+                           .values(reply_token=None)
+                           .execution_options(synchronize_session=False)).rowcount == 1
+
+
+def limit_lease(session: Session, message_id: int, token: str, seconds: float) -> None:
+    """Shorten the lease ``token`` holds on a row to ``seconds`` from now (never lengthen it)."""
+    expires = utcnow() + timedelta(seconds=seconds)
+    session.execute(update(OutboxMessage)
+                    .where(OutboxMessage.id == message_id, OutboxMessage.lease_token == token,
+                           OutboxMessage.lease_expires_at > expires)
+                    .values(lease_expires_at=expires).execution_options(synchronize_session=False))
+
+
 def next_for_recipient(session: Session, recipient: str, after_id: int) -> int | None:
     """The next waiting row to the same chat: the worker that sent one row carries the chat on."""
     if recipient == UNORDERED:

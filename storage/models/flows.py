@@ -1,7 +1,7 @@
-"""Tables of the conversations: flow state (embedded mode), consent, opinions, volunteers, hand-overs.
+"""Tables of the conversations: flow state, consent, opinions, volunteers, hand-overs.
 
-Flow state lives in Redis in production; the ``flow_states`` table is its embedded-mode home (and survives a
-restart just the same). The other tables hold what conversations collect for staff.
+Flow state lives in ``flow_states`` in every mode, written in the transaction of the step that changed it
+(``bot.flows.state``). The other tables hold what conversations collect for staff.
 """
 
 from __future__ import annotations
