@@ -5,14 +5,14 @@ A note in a case's history is shown to citizens on status cards and the timeline
 note is typed in Thai and has no English text. ``note`` stays the Thai (default) text, which staff read too.
 
 Revision ID: 0017
-Revises: 0009
+Revises: 0016
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0009"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
