@@ -81,8 +81,11 @@ def staff_update(user_id: int):
                 return redirect(url_for("console_admin.staff"))
             changes["password"] = "changed"
         if form.get("reset_totp") == "1":
-            user.totp_secret = None
+            user.totp_secret = user.totp_last_step = None
             changes["totp"] = "reset"
+        if changes.get("active") is False or "password" in changes or "totp" in changes:
+            # Whoever holds a session of this account now (perhaps the reason for the change) is signed out.
+            user.session_version = (user.session_version or 0) + 1
         audit(db, "staff_update", f"staff:{user.id}", **changes)
     flash("บันทึกแล้ว (saved)", "ok")
     return redirect(url_for("console_admin.staff"))

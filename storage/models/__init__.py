@@ -17,5 +17,5 @@ from storage.models.delivery import CaseMessage, DeliveryAlert  # noqa: F401
 from storage.models.announcements import Announcement, AnnouncementAudit, AnnouncementBatch, Subscription  # noqa: F401,E501
 from storage.models.groups import GroupAction, GroupBroadcast, GroupBroadcastDelivery, GroupCaseCard, GroupLink, GroupNoteRequest, LinkCode, StaffMember  # noqa: F401,E501
 from storage.models.staff import (  # noqa: F401
-    Agency, ApiKey, AuditEntry, CaseNote, Category, CategoryCorrection, LoginAttempt, StaffUser,
+    Agency, ApiKey, AuditEntry, CaseNote, Category, CategoryCorrection, LoginAttempt, LoginCounter, StaffUser,
 )
