@@ -185,6 +185,19 @@ def seed_catalogue(session: Session) -> tuple[int, int]:
     return len(new_agencies), len(new_categories)
 
 
+def is_agency(session: Session, agency_id: str | None) -> bool:
+    """Whether cases may be sent to ``agency_id``: an active row of the table, or (before seeding, or for an
+    agency the table does not list) one of the catalogue's."""
+    if not agency_id:
+        return False
+    row = session.get(Agency, agency_id)
+    if row is not None:
+        return bool(row.active)
+    from bot.nlp.routing import agencies as catalogue_agencies
+
+    return agency_id in catalogue_agencies()
+
+
 def agency_names(session: Session) -> dict[str, str]:
     """Agency id -> Thai name, from the table, falling back to the catalogue files before seeding."""
     names = dict(session.execute(select(Agency.id, Agency.name_th)).all())

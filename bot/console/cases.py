@@ -83,7 +83,7 @@ def _timeline(history: list[StatusChange], notes) -> list[dict]:
 @blueprint.get("/cases/<ticket>")
 @role_required(*access.CASE_READERS)
 def case_page(ticket: str):
-    from bot.nlp import mask_pii
+    from bot.api.public import public_text
 
     with current_services().transaction() as db:
         case = _load_case(db, ticket)
@@ -97,16 +97,19 @@ def case_page(ticket: str):
             CaseAttachment.case_id == case.id, StoredContent.status == "stored")))
         messages = _citizen_messages(db, case)
         if not personal:
-            messages = [{**m, "text": mask_pii(m["text"])} for m in messages]
+            messages = [{**m, "text": public_text(case, m["text"])} for m in messages]
+            timeline = [{**item, "text": public_text(case, item["text"]) if item["text"] else item["text"]}
+                        for item in timeline]
+        description = case.description if personal else public_text(case, case.description)
         categories = staff_store.category_table(db)
         agencies = staff_store.agency_names(db)
-    description = case.description if personal else mask_pii(case.description)
     can_work = access.may_work_case(g.staff, case)
     overdue = bool(case.target_due_at and STATES[case.status].open
                    and case.target_due_at.replace(tzinfo=case.target_due_at.tzinfo or timezone.utc)
                    < datetime.now(timezone.utc))
     return render_template("console/case.html", case=case, citizen=citizen, personal=personal,
                            description=description, timeline=timeline, photos=photos, messages=messages,
+                           exact_place=access.sees_exact_place(g.staff),
                            next_states=sorted(TRANSITIONS.get(case.status, ())), can_work=can_work,
                            categories=categories, agencies=agencies, overdue=overdue)
 
