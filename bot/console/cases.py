@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from datetime import datetime, timedelta, timezone
@@ -14,6 +13,7 @@ from sqlalchemy import select
 from bot.casework.states import STATES, TRANSITIONS
 from bot.console import access, work
 from bot.console.auth import actor, login_required, role_required
+from bot.console.exports import SafeCsvWriter
 from bot.console.queue import queue_page
 from bot.console.templating import BANGKOK
 from bot.services import current_services
@@ -216,7 +216,7 @@ def _day(value: str | None, default: datetime) -> datetime:
 @role_required(*access.CASE_READERS)
 def export_csv():
     """Cases created in a period (``from``/``to``, inclusive days, Bangkok time), personal data removed."""
-    from bot.nlp import mask_pii
+    from bot.nlp.pii import mask_public
 
     today = datetime.now(BANGKOK).replace(hour=0, minute=0, second=0, microsecond=0)
     start = _day(request.args.get("from"), today - timedelta(days=30))
@@ -225,7 +225,7 @@ def export_csv():
 
     def rows():
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        writer = SafeCsvWriter(out)
         writer.writerow(EXPORT_COLUMNS)
         with services.transaction() as db:
             staff_store.audit(db, f"staff:{user.id}", "export_cases", None,
@@ -236,7 +236,7 @@ def export_csv():
                 writer.writerow([case.ticket, _iso(case.created_at), case.status, case.category, case.agency_id,
                                  case.province, case.district, int(bool(case.urgent)), _iso(case.target_due_at),
                                  _iso(case.resolved_at), _iso(case.closed_at), case.rating, case.channel,
-                                 mask_pii(case.description or "")])
+                                 mask_public(case.description or "")])
                 if out.tell() > 64 * 1024:
                     yield out.getvalue()
                     out.seek(0)

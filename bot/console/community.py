@@ -8,7 +8,6 @@ case they may work (their agency, their provinces); a general request with no ca
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import Counter
 
@@ -17,6 +16,7 @@ from sqlalchemy import func, select
 
 from bot.console import access
 from bot.console.auth import actor, audit, role_required
+from bot.console.exports import SafeCsvWriter
 from bot.jobs import deliver_after_commit
 from bot.services import current_services
 from storage import outbox
@@ -129,11 +129,11 @@ def volunteers():
 @role_required("administrator")
 def volunteers_csv():
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeCsvWriter(out)
     writer.writerow(["name", "phone", "province", "skills", "availability", "registered_at"])
     with current_services().transaction() as db:
         for v in db.scalars(_volunteer_query(request.args)):
             writer.writerow([v.name, v.phone, v.province, v.skills, v.availability, v.created_at.isoformat()])
         audit(db, "export_volunteers", None, **{k: v for k, v in request.args.items()})
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
+    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": "attachment; filename=siang-volunteers.csv"})
