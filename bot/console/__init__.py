@@ -37,6 +37,10 @@ def register(app: Flask) -> None:
         if request.path.startswith(CONSOLE_PREFIX) and request.method not in ("GET", "HEAD", "OPTIONS"):
             csrf.protect()
 
+    from bot.console.params import refuse_odd_parameters
+
+    app.before_request(refuse_odd_parameters)
+
     @app.after_request
     def _security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -14,6 +14,7 @@ from bot.casework.states import STATES, TRANSITIONS
 from bot.console import access, work
 from bot.console.auth import actor, login_required, role_required
 from bot.console.exports import SafeCsvWriter
+from bot.console.params import day
 from bot.console.queue import queue_page
 from bot.console.templating import BANGKOK
 from bot.services import current_services
@@ -205,13 +206,6 @@ EXPORT_COLUMNS = ["ticket", "created_at", "status", "category", "agency_id", "pr
                   "target_due_at", "resolved_at", "closed_at", "rating", "channel", "description"]
 
 
-def _day(value: str | None, default: datetime) -> datetime:
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=BANGKOK) if value else default
-    except ValueError:
-        abort(400)
-
-
 @blueprint.get("/cases.csv")
 @role_required(*access.CASE_READERS)
 def export_csv():
@@ -219,8 +213,8 @@ def export_csv():
     from bot.nlp.pii import mask_public
 
     today = datetime.now(BANGKOK).replace(hour=0, minute=0, second=0, microsecond=0)
-    start = _day(request.args.get("from"), today - timedelta(days=30))
-    end = _day(request.args.get("to"), today) + timedelta(days=1)
+    start = day(request.args.get("from"), today - timedelta(days=30), "from")
+    end = day(request.args.get("to"), today, "to") + timedelta(days=1)
     services, user = current_services(), g.staff
 
     def rows():

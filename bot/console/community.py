@@ -134,6 +134,6 @@ def volunteers_csv():
     with current_services().transaction() as db:
         for v in db.scalars(_volunteer_query(request.args)):
             writer.writerow([v.name, v.phone, v.province, v.skills, v.availability, v.created_at.isoformat()])
-        audit(db, "export_volunteers", None, **{k: v for k, v in request.args.items()})
+        audit(db, "export_volunteers", None, filters=request.args.to_dict())
     return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": "attachment; filename=siang-volunteers.csv"})
