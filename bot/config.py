@@ -34,6 +34,9 @@ class Settings:
     secret_key: str = ""
     # Session cookies only over HTTPS. Unset: on in production (REDIS_URL set), off in embedded mode.
     session_cookie_secure: bool | None = None
+    # Reverse proxies in front of the web process whose X-Forwarded-For/-Proto are believed: without this,
+    # behind a proxy every request has the proxy's address and per-address sign-in limits would be shared.
+    trusted_proxies: int = 0
     port: int = 8080
     # How long a worker may hold an event or an outbox row before another worker may take it over.
     job_lease_seconds: int = 60

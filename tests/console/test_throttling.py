@@ -118,3 +118,18 @@ def test_counters_live_in_redis_in_production(database_url, emulator_server, red
 
 
 test_counters_live_in_redis_in_production = pytest.mark.redis(test_counters_live_in_redis_in_production)
+
+
+def test_behind_a_trusted_proxy_addresses_are_the_clients_not_the_proxys(database_url, emulator_server, monkeypatch):
+    monkeypatch.setattr(throttle, "MAX_PER_ADDRESS", 2)
+    app = create_app(make_settings(database_url, emulator_server.base_url, trusted_proxies=1))
+    seed(app.extensions["siang"])
+    proxy = _from(app, "10.0.0.254")
+    for n in range(2):
+        proxy.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.1"
+        assert login(proxy, f"guess{n}", WRONG).status_code == 401
+    proxy.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.1"
+    assert login(proxy, "guess9", WRONG).status_code == 429  # that client is over its limit
+    proxy.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.2"
+    assert login(proxy, "guess9", WRONG).status_code == 401  # another client behind the same proxy is not
+    stop_background(app)
