@@ -54,10 +54,10 @@ def count_login_attempt(session: Session, key: str, window: timedelta, now: date
     return int(session.execute(statement).scalar_one())
 
 
-def uncount_login_attempt(session: Session, key: str) -> None:
-    """Take back one attempt (it succeeded): other attempts of the window stay counted."""
-    session.execute(update(LoginCounter).where(LoginCounter.key == key[:160], LoginCounter.attempts > 0)
-                    .values(attempts=LoginCounter.attempts - 1))
+def uncount_login_attempts(session: Session, key: str, attempts: int = 1) -> None:
+    """Take back ``attempts`` (they succeeded), never below zero: other attempts of the window stay counted."""
+    session.execute(update(LoginCounter).where(LoginCounter.key == key[:160]).values(
+        attempts=case((LoginCounter.attempts > attempts, LoginCounter.attempts - attempts), else_=0)))
 
 
 def forget_login_attempts(session: Session, key: str) -> None:

@@ -183,7 +183,7 @@ def login_totp():
             user.last_login_at = utcnow()
             _start_session(user)
     if ok:
-        throttle.succeeded(user.username, request.remote_addr)
+        throttle.succeeded(user.username, request.remote_addr, attempts=2)  # the password and this code
         return redirect(_safe_next(request.form.get("next")))
     return render_template("console/totp.html", error="รหัสไม่ถูกต้องหรือใช้ไปแล้ว (wrong or already used code)",
                            next=_form_next()), 401

@@ -31,7 +31,8 @@ return n
 """
 _UNCOUNT = """
 local n = tonumber(redis.call('GET', KEYS[1]) or '0')
-if n > 0 then redis.call('DECR', KEYS[1]) end
+local k = math.min(n, tonumber(ARGV[1]))
+if k > 0 then redis.call('DECRBY', KEYS[1], k) end
 return n
 """
 
@@ -53,16 +54,18 @@ class LoginThrottle:
             return "address"
         return None
 
-    def succeeded(self, username: str, address: str | None) -> None:
-        """A full sign-in: the account starts afresh; the address loses only this attempt."""
+    def succeeded(self, username: str, address: str | None, attempts: int = 1) -> None:
+        """A full sign-in: the account starts afresh; the address loses only the ``attempts`` that made
+        this sign-in (two with TOTP: the password and the code), so an office signing in all day never
+        nears its limit while earlier failures stay counted."""
         redis = self.services.redis
         if redis is not None:
             redis.delete(self._redis_key(_account_key(username)))
-            redis.eval(_UNCOUNT, 1, self._redis_key(_address_key(address)))
+            redis.eval(_UNCOUNT, 1, self._redis_key(_address_key(address)), attempts)
             return
         with self.services.transaction() as db:
             staff_store.forget_login_attempts(db, _account_key(username))
-            staff_store.uncount_login_attempt(db, _address_key(address))
+            staff_store.uncount_login_attempts(db, _address_key(address), attempts)
 
     def _count(self, key: str) -> int:
         redis = self.services.redis

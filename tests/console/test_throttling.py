@@ -7,9 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pyotp
 import pytest
+from sqlalchemy import update
 
 from bot import create_app, stop_background
 from bot.console import throttle
+from storage.models import StaffUser
 from tests.conftest import make_settings
 from tests.console.conftest import csrf_of, login, make_staff, seed, token
 
@@ -62,6 +64,23 @@ def test_signing_in_to_another_account_does_not_reset_an_address_spraying_guesse
     refused = login(attacker, "victim6", WRONG)
     assert refused.status_code == 429 and "network" in refused.get_data(as_text=True)
     assert login(_from(counted, "198.51.100.7"), "victim6", WRONG).status_code == 401  # elsewhere: not locked
+
+
+def test_an_office_signing_in_all_day_never_reaches_its_address_limit(counted, monkeypatch):
+    monkeypatch.setattr(throttle, "MAX_PER_ADDRESS", 3)
+    secret = pyotp.random_base32()
+    _staff(counted, "plain")
+    _staff(counted, "twofactor", totp_secret=secret)
+    for n in range(4):
+        office = _from(counted, "10.5.5.5")
+        assert login(office, "plain").status_code == 302
+        login(office, "twofactor")
+        code = pyotp.TOTP(secret).now()
+        with counted.extensions["siang"].transaction() as db:  # as if a new 30-second step had begun
+            db.execute(update(StaffUser).where(StaffUser.username == "twofactor").values(totp_last_step=None))
+        assert office.post("/console/login/totp", data={"code": code, "csrf_token": token(
+            office, "/console/login/totp")}).status_code == 302, n
+    assert login(_from(counted, "10.5.5.5"), "nobody", WRONG).status_code == 401
 
 
 def test_parallel_guesses_at_one_account_get_exactly_the_allowed_number_of_tries(counted):
