@@ -11,7 +11,8 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 
 from bot import create_app
-from tests.conftest import make_settings
+from bot.config import Settings
+from tests.conftest import SECRET, TOKEN, make_settings
 from tests.console.conftest import login, make_staff, seed, token
 
 
@@ -54,12 +55,19 @@ def test_an_administrators_change_ends_the_accounts_sessions(console, services, 
         assert _replay(console, copy).status_code == 302
 
 
-def test_a_cookie_signed_with_the_old_development_constant_is_worthless(console, services):
-    staff_id = make_staff(services, "admin", "administrator")
+def test_a_cookie_signed_with_the_old_development_constant_is_worthless(database_url, emulator_server):
+    """Before, an app configured without SECRET_KEY signed sessions with a constant anyone can read."""
+    settings = Settings.from_env({"LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
+                                  "LINE_API_BASE_URL": emulator_server.base_url, "DATABASE_URL": database_url},
+                                 development_secret=True)
+    app = create_app(settings)
+    seed(app.extensions["siang"])
+    staff_id = make_staff(app.extensions["siang"], "admin", "administrator")
     forged = URLSafeTimedSerializer("embedded-development-only", salt="cookie-session",
                                     signer_kwargs={"key_derivation": "hmac", "digest_method": "sha1"})
     cookie = forged.dumps({"staff_id": staff_id, "version": 0, "login_at": time.time(), "seen_at": time.time()})
-    assert _replay(console, cookie).status_code == 302
+    assert _replay(app, cookie).status_code == 302
+    app.extensions["siang"].engine.dispose()
 
 
 def _set_cookie(response) -> SimpleCookie:
