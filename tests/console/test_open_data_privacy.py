@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.groups.cards import case_card
 from storage import staff as staff_store
-from storage.models import Case, Citizen
+from storage.models import Case
 from tests.console.conftest import make_case
 
 STORY = ("นายสมปอง ใจดี ข้างบ้านเลขที่ 123/45 เผาขยะทุกคืน คุณวิชัยก็เห็น ประยุทธ์ถ่ายรูปไว้แล้ว "
