@@ -25,6 +25,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     logs.configure(settings.log_level)
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=1024 * 1024, JSON_AS_ASCII=False)
     app.json.ensure_ascii = False
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
 
     from bot.jobs import InProcessQueue, RedisQueue
     from bot.line import make_line_clients

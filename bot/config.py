@@ -8,6 +8,7 @@ webhook.
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
@@ -29,7 +30,13 @@ class Settings:
     redis_url: str = ""  # empty: embedded mode (in-process worker, no Redis)
     # The RQ queue's name: deployments (or test runs) sharing one Redis keep their jobs apart.
     job_queue_name: str = "siang"
+    # Signs console session cookies. Required everywhere except ``siang dev`` and tests (see ``from_env``).
     secret_key: str = ""
+    # Session cookies only over HTTPS. Unset: on in production (REDIS_URL set), off in embedded mode.
+    session_cookie_secure: bool | None = None
+    # Reverse proxies in front of the web process whose X-Forwarded-For/-Proto are believed: without this,
+    # behind a proxy every request has the proxy's address and per-address sign-in limits would be shared.
+    trusted_proxies: int = 0
     port: int = 8080
     # How long a worker may hold an event or an outbox row before another worker may take it over.
     job_lease_seconds: int = 60
@@ -63,12 +70,22 @@ class Settings:
         """True when no Redis is configured: one process does everything."""
         return not self.redis_url
 
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether the console's session cookie carries ``Secure`` (sent over HTTPS only)."""
+        return self.session_cookie_secure if self.session_cookie_secure is not None else not self.embedded
+
     def with_overrides(self, **changes: Any) -> "Settings":
         return replace(self, **changes)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, instance_path: str | Path = "instance") -> "Settings":
-        """Build settings from ``environ`` (default: ``os.environ`` after loading ``.env``)."""
+    def from_env(cls, environ: Mapping[str, str] | None = None, instance_path: str | Path = "instance", *,
+                 development_secret: bool = False) -> "Settings":
+        """Build settings from ``environ`` (default: ``os.environ`` after loading ``.env``).
+
+        Without ``SECRET_KEY`` only ``development_secret=True`` (``siang dev``, and tools that sign nothing)
+        starts, with a key random to this process: a constant fallback would let anyone who has read the
+        source sign a console session for ``siang serve``, which listens on every interface."""
         if environ is None:
             _load_dotenv()
             environ = os.environ
@@ -96,14 +113,24 @@ class Settings:
             Path(instance_path).mkdir(parents=True, exist_ok=True)
             values["database_url"] = f"sqlite:///{Path(instance_path).resolve() / 'siang.sqlite3'}"
         if not values.get("secret_key"):
-            if "redis_url" in values:
-                raise ConfigError("SECRET_KEY is not set: production (REDIS_URL set) needs a fixed random secret")
-            values["secret_key"] = "embedded-development-only"
+            if not development_secret:
+                raise ConfigError(
+                    "SECRET_KEY is not set: it signs the staff console's sessions; set it to a long random value "
+                    "shared by every web process (python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
+                    "or run `siang dev`, which makes one up for the local machine")
+            values["secret_key"] = secrets.token_urlsafe(48)
         return cls(**values)
 
 
 def _coerce(name: str, type_name: Any, raw: str) -> Any:
     type_name = str(type_name)
+    if type_name.startswith("bool"):
+        lowered = raw.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name.upper()} must be 1 or 0 (true/false), got {raw!r}")
     try:
         if type_name == "int":
             return int(raw)

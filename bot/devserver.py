@@ -34,7 +34,7 @@ def run_dev(host: str, port: int, emulator_port: int) -> None:
     settings = Settings.from_env(
         {"LINE_CHANNEL_SECRET": secret, "LINE_CHANNEL_ACCESS_TOKEN": token, "LINE_API_BASE_URL": line.base_url,
          "LINE_DATA_API_BASE_URL": line.base_url, **_env_overrides()},
-        instance_path=Path.cwd() / "instance",
+        instance_path=Path.cwd() / "instance", development_secret=True,
     )
     upgrade(settings.database_url)
     app = create_app(settings)

@@ -160,7 +160,7 @@ def deploy_command(lang: str, keep_old: bool, save_image: str | None) -> None:
     from bot.config import Settings
     from bot.line import make_line_clients
 
-    settings = Settings.from_env()
+    settings = Settings.from_env(development_secret=True)  # signs no session: SECRET_KEY is not needed here
     line = make_line_clients(settings.line_channel_access_token, settings.line_api_base_url,
                              settings.line_data_api_base_url, settings.line_timeout_seconds)
     try:

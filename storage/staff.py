@@ -10,11 +10,12 @@ import json
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.models import (
-    Agency, ApiKey, AuditEntry, CaseNote, Category, CategoryCorrection, LoginAttempt, StaffUser, utcnow,
+    Agency, ApiKey, AuditEntry, CaseNote, Category, CategoryCorrection, LoginAttempt, LoginCounter, StaffUser, utcnow,
 )
 
 
@@ -37,22 +38,46 @@ def record_login_attempt(session: Session, username: str, address: str | None, s
     session.add(LoginAttempt(username=username.strip().lower()[:64], address=address, success=success))
 
 
-def recent_failures(session: Session, *, username: str | None = None, address: str | None = None,
-                    window: timedelta, now: datetime | None = None) -> int:
-    """Failed attempts in the window, since the last success of that user name (or address)."""
-    since = (now or utcnow()) - window
-    query = select(func.count(LoginAttempt.id)).where(LoginAttempt.created_at >= since,
-                                                      LoginAttempt.success.is_(False))
-    if username is not None:
-        key = LoginAttempt.username == username.strip().lower()
-    else:
-        key = LoginAttempt.address == address
-    last_ok = session.scalar(select(func.max(LoginAttempt.created_at)).where(key, LoginAttempt.success.is_(True),
-                                                                            LoginAttempt.created_at >= since))
-    query = query.where(key)
-    if last_ok is not None:
-        query = query.where(LoginAttempt.created_at > last_ok)
-    return session.scalar(query) or 0
+def count_login_attempt(session: Session, key: str, window: timedelta, now: datetime | None = None) -> int:
+    """Add one attempt to ``key``'s current window and return the window's count, in one statement.
+
+    An upsert (PostgreSQL and SQLite alike): two concurrent sign-ins can never both read the same count and
+    both pass, as a read-then-write would let them."""
+    now = now or utcnow()
+    expired = LoginCounter.window_started_at < now - window
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(LoginCounter).values(key=key[:160], window_started_at=now, attempts=1)
+    statement = statement.on_conflict_do_update(index_elements=[LoginCounter.key], set_={
+        "attempts": case((expired, 1), else_=LoginCounter.attempts + 1),
+        "window_started_at": case((expired, now), else_=LoginCounter.window_started_at),
+    }).returning(LoginCounter.attempts)
+    return int(session.execute(statement).scalar_one())
+
+
+def uncount_login_attempts(session: Session, key: str, attempts: int = 1) -> None:
+    """Take back ``attempts`` (they succeeded), never below zero: other attempts of the window stay counted."""
+    session.execute(update(LoginCounter).where(LoginCounter.key == key[:160]).values(
+        attempts=case((LoginCounter.attempts > attempts, LoginCounter.attempts - attempts), else_=0)))
+
+
+def forget_login_attempts(session: Session, key: str) -> None:
+    session.execute(delete(LoginCounter).where(LoginCounter.key == key[:160]))
+
+
+def accept_totp_step(session: Session, user_id: int, step: int) -> bool:
+    """Record ``step`` as the account's last TOTP step if it is newer than the last one; False if a code of
+    this step (or a later one) was already used, so a code seen over a shoulder cannot sign in again."""
+    result = session.execute(update(StaffUser).where(
+        StaffUser.id == user_id,
+        (StaffUser.totp_last_step.is_(None)) | (StaffUser.totp_last_step < step),
+    ).values(totp_last_step=step))
+    return result.rowcount == 1
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """End every console session of the account (its version no longer matches theirs)."""
+    session.execute(update(StaffUser).where(StaffUser.id == user_id)
+                    .values(session_version=StaffUser.session_version + 1))
 
 
 # --- API keys ---------------------------------------------------------------------------------------------
@@ -158,6 +183,19 @@ def seed_catalogue(session: Session) -> tuple[int, int]:
     session.add_all(new_agencies + new_categories)
     session.flush()
     return len(new_agencies), len(new_categories)
+
+
+def is_agency(session: Session, agency_id: str | None) -> bool:
+    """Whether cases may be sent to ``agency_id``: an active row of the table, or (before seeding, or for an
+    agency the table does not list) one of the catalogue's."""
+    if not agency_id:
+        return False
+    row = session.get(Agency, agency_id)
+    if row is not None:
+        return bool(row.active)
+    from bot.nlp.routing import agencies as catalogue_agencies
+
+    return agency_id in catalogue_agencies()
 
 
 def agency_names(session: Session) -> dict[str, str]:

@@ -6,13 +6,14 @@ import os
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import create_engine, inspect
 
 from tests.processes import ROOT
 
 
 def run(*argv: str, env: dict[str, str] | None = None, cwd=ROOT) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "DATABASE_", "REDIS_"))}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "DATABASE_", "REDIS_", "SECRET_KEY"))}
     return subprocess.run(argv, env={**clean, **(env or {})}, cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
@@ -33,14 +34,15 @@ def test_db_upgrade_creates_the_schema_without_line_credentials(tmp_path):
 
 def test_flask_cli_finds_the_app_factory(tmp_path):
     url = f"sqlite:///{tmp_path / 'flask.sqlite3'}"
-    env = {"DATABASE_URL": url, "LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t"}
+    env = {"DATABASE_URL": url, "LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t", "SECRET_KEY": "k"}
     result = run(sys.executable, "-m", "flask", "--app", "bot", "db", "upgrade", env=env, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert "alembic_version" in inspect(create_engine(url)).get_table_names()
 
 
 def test_worker_refuses_to_start_without_redis(tmp_path):
-    env = {"LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t", "DATABASE_URL": f"sqlite:///{tmp_path}/w.db"}
+    env = {"LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t", "DATABASE_URL": f"sqlite:///{tmp_path}/w.db",
+           "SECRET_KEY": "k"}
     result = run(sys.executable, "-m", "bot.cli", "worker", env=env, cwd=tmp_path)
     assert result.returncode != 0 and "REDIS_URL" in result.stderr
 
@@ -48,3 +50,13 @@ def test_worker_refuses_to_start_without_redis(tmp_path):
 def test_a_missing_secret_stops_the_web_app_with_its_name(tmp_path):
     result = run(sys.executable, "-c", "from bot import create_app; create_app()", env={}, cwd=tmp_path)
     assert result.returncode != 0 and "LINE_CHANNEL_SECRET is not set" in result.stderr
+
+
+@pytest.mark.parametrize("entry", [["-m", "bot.cli", "worker"], ["-c", "from bot import create_app; create_app()"],
+                                   ["-m", "flask", "--app", "bot", "routes"]], ids=["worker", "gunicorn-app", "flask"])
+def test_every_entry_point_but_dev_refuses_to_start_without_a_secret_key(entry, tmp_path):
+    env = {"LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t", "DATABASE_URL": f"sqlite:///{tmp_path}/k.db"}
+    if "worker" in entry:
+        env["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    result = run(sys.executable, *entry, env=env)
+    assert result.returncode != 0 and "SECRET_KEY is not set" in result.stderr

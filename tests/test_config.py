@@ -4,7 +4,7 @@ import pytest
 
 from bot.config import ConfigError, Settings
 
-BASE = {"LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t"}
+BASE = {"LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t", "SECRET_KEY": "k"}
 
 
 def test_defaults_give_the_embedded_mode_with_a_sqlite_file_in_the_instance_folder(tmp_path):
@@ -30,9 +30,25 @@ def test_a_malformed_variable_is_named(name, value, tmp_path):
         Settings.from_env({**BASE, name: value, "SECRET_KEY": "k"}, instance_path=tmp_path)
 
 
-def test_production_mode_requires_a_secret_key(tmp_path):
-    with pytest.raises(ConfigError, match="SECRET_KEY"):
-        Settings.from_env({**BASE, "REDIS_URL": "redis://127.0.0.1:6379/0"}, instance_path=tmp_path)
+@pytest.mark.parametrize("redis", [{}, {"REDIS_URL": "redis://127.0.0.1:6379/0"}], ids=["embedded", "production"])
+def test_without_a_secret_key_nothing_but_the_development_server_starts(redis, tmp_path):
+    environ = {k: v for k, v in BASE.items() if k != "SECRET_KEY"} | redis
+    with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
+        Settings.from_env(environ, instance_path=tmp_path)
+
+
+def test_the_development_key_is_random_to_each_instance(tmp_path):
+    environ = {k: v for k, v in BASE.items() if k != "SECRET_KEY"}
+    first, second = (Settings.from_env(environ, instance_path=tmp_path, development_secret=True).secret_key
+                     for _ in range(2))
+    assert first != second and len(first) >= 32
+
+
+@pytest.mark.parametrize("environ,secure", [({}, False), ({"REDIS_URL": "redis://127.0.0.1:6379/0"}, True),
+                                            ({"SESSION_COOKIE_SECURE": "1"}, True),
+                                            ({"REDIS_URL": "redis://h:6379/0", "SESSION_COOKIE_SECURE": "0"}, False)])
+def test_session_cookies_are_secure_in_production_unless_told_otherwise(environ, secure, tmp_path):
+    assert Settings.from_env({**BASE, **environ}, instance_path=tmp_path).secure_cookies is secure
 
 
 def test_trailing_slashes_are_dropped_from_base_urls(tmp_path):
@@ -44,6 +60,7 @@ def test_a_dotenv_file_is_honoured_but_the_environment_wins(tmp_path, monkeypatc
     (tmp_path / ".env").write_text("LINE_CHANNEL_SECRET=from-file\nLINE_CHANNEL_ACCESS_TOKEN=file-token\nPORT=9000\n")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PORT", "9100")
+    monkeypatch.setenv("SECRET_KEY", "k")
     for name in ("LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "REDIS_URL"):
         monkeypatch.setenv(name, "")  # recorded, so the values .env loads are undone after the test
         monkeypatch.delenv(name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 
 from bot.announcements import compose, service
 from bot.announcements.service import AnnouncementError
@@ -52,6 +52,7 @@ def compose_page():
 @role_required(*ANNOUNCERS)
 def detail(announcement_id: int):
     services = current_services()
+    _known(announcement_id)
     figures = service.progress(services, announcement_id)
     with services.transaction() as db:
         row = repo.get(db, announcement_id)
@@ -62,9 +63,17 @@ def detail(announcement_id: int):
                            provinces=json.loads(row.provinces), test_to=session.get("announcement_test_to", ""))
 
 
+def _known(announcement_id: int) -> None:
+    """An unknown announcement is a 404, not an error deep in the figures."""
+    with current_services().transaction() as db:
+        if repo.get(db, announcement_id) is None:
+            abort(404, description=f"no announcement {announcement_id}")
+
+
 @blueprint.get("/<int:announcement_id>/progress.json")
 @role_required(*ANNOUNCERS)
 def progress_json(announcement_id: int):
+    _known(announcement_id)
     figures = service.progress(current_services(), announcement_id)
     return {**{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in asdict(figures).items()},
             "duration_seconds": figures.duration_seconds}
@@ -73,6 +82,7 @@ def progress_json(announcement_id: int):
 @blueprint.post("/<int:announcement_id>/test")
 @role_required(*ANNOUNCERS)
 def send_test(announcement_id: int):
+    _known(announcement_id)
     to = request.form.get("to", "").strip()
     if not (to.startswith("U") and len(to) == 33):
         flash("กรุณาใส่ LINE user ID ของคุณ (ขึ้นต้นด้วย U, 33 ตัวอักษร)", "error")
@@ -86,6 +96,7 @@ def send_test(announcement_id: int):
 @blueprint.post("/<int:announcement_id>/publish")
 @role_required(*ANNOUNCERS)
 def publish(announcement_id: int):
+    _known(announcement_id)
     when = request.form.get("at", "").strip()
     try:
         at = compose.schedule_from_local(when, service.TIMEZONE) if when else None
@@ -99,6 +110,7 @@ def publish(announcement_id: int):
 @blueprint.post("/<int:announcement_id>/cancel")
 @role_required(*ANNOUNCERS)
 def cancel(announcement_id: int):
+    _known(announcement_id)
     try:
         busy = service.cancel(current_services(), announcement_id, actor())
         flash("ยกเลิกแล้ว ไม่มีผู้รับเพิ่มอีก (cancelled)" if busy == 0

@@ -13,7 +13,7 @@ from flask import Blueprint, g, jsonify, request
 from sqlalchemy import select
 
 from bot.api.openapi import OPENAPI
-from bot.api.public import public_description, public_place, w3c
+from bot.api.public import public_description, public_place, public_text, w3c
 from bot.casework.states import STATES
 from bot.console import work
 from bot.services import current_services
@@ -50,7 +50,7 @@ def case_json(case: Case, history: list[StatusChange] | None = None) -> dict:
             "resolved_at": w3c(case.resolved_at)}
     if history is not None:
         data["history"] = [{"status": h.to_status, "from_status": h.from_status, "at": w3c(h.created_at),
-                            "note": h.note} for h in history]
+                            "note": public_text(case, h.note) if h.note else None} for h in history]
     return data
 
 

@@ -6,6 +6,8 @@ posting a request needs an ``open311`` API key. No personal data is ever exposed
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import datetime, timedelta, timezone
 from xml.etree import ElementTree
 
@@ -25,6 +27,10 @@ blueprint = Blueprint("open311", __name__)
 FORMAT = "<any(json,xml):fmt>"
 MAX_WINDOW = timedelta(days=90)
 MAX_REQUESTS = 1000
+MAX_IDS = 100
+# Characters XML 1.0 cannot carry (and no person types): C0 controls but tab/LF/CR, DEL-C1, surrogates,
+# U+FFFE/U+FFFF. One of them in a stored text would make the public XML feed unparseable for everyone.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 # --- rendering ------------------------------------------------------------------------------------------
@@ -39,9 +45,9 @@ def _xml_value(parent: ElementTree.Element, name: str, value) -> None:
                 for key, inner in item.items():
                     _xml_value(child, key, inner)
             else:
-                ElementTree.SubElement(element, item_name).text = str(item)
+                ElementTree.SubElement(element, item_name).text = _NOT_XML.sub("", str(item))
     elif value is not None:
-        element.text = str(value).lower() if isinstance(value, bool) else str(value)
+        element.text = str(value).lower() if isinstance(value, bool) else _NOT_XML.sub("", str(value))
 
 
 def render(fmt: str, root: str, item: str | None, data, status: int = 200) -> Response:
@@ -127,10 +133,14 @@ def request_object(case: Case, agencies: dict[str, str], labels: dict[str, str])
 
 
 def _parse_date(value: str | None) -> datetime | None:
+    """A W3C datetime, or ValueError (also for dates a 90-day window cannot be computed around)."""
     if not value:
         return None
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    if not datetime(1900, 1, 1, tzinfo=timezone.utc) <= parsed <= datetime(9000, 1, 1, tzinfo=timezone.utc):
+        raise ValueError("out of range")
+    return parsed
 
 
 def _lookups(db) -> tuple[dict[str, str], dict[str, str]]:
@@ -142,7 +152,10 @@ def list_requests(fmt: str):
     args = {k: v for k, v in request.args.items() if v != ""}  # optional = absent
     query = select(Case)
     if args.get("service_request_id"):
-        query = query.where(Case.ticket.in_([t.strip() for t in args["service_request_id"].split(",")]))
+        tickets = [t.strip() for t in args["service_request_id"].split(",")][:MAX_IDS + 1]
+        if len(tickets) > MAX_IDS:
+            return errors(fmt, 400, f"at most {MAX_IDS} service_request_id values")
+        query = query.where(Case.ticket.in_(tickets))
     else:
         try:
             end = _parse_date(args.get("end_date")) or datetime.now(timezone.utc)
@@ -182,8 +195,6 @@ def get_request(ticket: str, fmt: str):
 
 @blueprint.post(f"/requests.{FORMAT}")
 def post_request(fmt: str):
-    from bot.nlp import route
-
     form = {k: v for k, v in request.form.items() if v != ""}
     with current_services().transaction() as db:
         key = staff_store.api_key_for(db, form.get("api_key"), "open311")
@@ -193,11 +204,11 @@ def post_request(fmt: str):
         code = form.get("service_code")
         if code not in services:
             return errors(fmt, 404 if code else 400, "unknown or missing service_code")
-        try:
-            lat = float(form["lat"]) if "lat" in form else None
-            lon = float(form["long"]) if "long" in form else None
-        except ValueError:
-            return errors(fmt, 400, "lat/long must be numbers")
+        problem = _invalid_post(form)
+        if problem:
+            return errors(fmt, 400, problem)
+        lat = float(form["lat"]) if "lat" in form else None
+        lon = float(form["long"]) if "long" in form else None
         if (lat is None) != (lon is None) or (lat is None and not form.get("address_string")
                                                and not form.get("address_id")):
             return errors(fmt, 400, "a location is required: lat and long, address_string or address_id")
@@ -232,3 +243,20 @@ def _urgent(description: str) -> bool:
     from bot.nlp import detect_urgency
 
     return detect_urgency(description).urgent
+
+
+def _invalid_post(form: dict[str, str]) -> str | None:
+    """Why a posted request is refused, or None. Checked before anything is stored: what a key holder posts
+    is published in the feeds, so it must be a real place and plain text."""
+    for name, value in form.items():
+        if _NOT_XML.search(value):
+            return f"{name} contains control characters"
+    for name, limit in (("lat", 90.0), ("long", 180.0)):
+        if name in form:
+            try:
+                number = float(form[name])
+            except ValueError:
+                return f"{name} must be a number"
+            if not math.isfinite(number) or abs(number) > limit:
+                return f"{name} must be a finite number between -{limit:g} and {limit:g}"
+    return None

@@ -54,3 +54,9 @@ def may_work_case(user: StaffUser, case: Case) -> bool:
 def sees_personal_data(user: StaffUser, case: Case) -> bool:
     """Name, phone and LINE identity of the citizen: only for those who work the case, never if anonymous."""
     return user.role in CASE_WORKERS and not case.anonymous
+
+
+def sees_exact_place(user: StaffUser) -> bool:
+    """House address and coordinates: for those who go and fix the problem; executives read district and
+    province only (a complaint's exact place is often the citizen's home)."""
+    return user.role in CASE_WORKERS

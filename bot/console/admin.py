@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.console import passwords
 from bot.console.access import ROLE_LABELS
 from bot.console.auth import actor, audit, role_required
+from bot.console.params import page_number
 from bot.console.templating import BANGKOK
 from bot.services import current_services
 from storage import outbox
@@ -81,8 +82,11 @@ def staff_update(user_id: int):
                 return redirect(url_for("console_admin.staff"))
             changes["password"] = "changed"
         if form.get("reset_totp") == "1":
-            user.totp_secret = None
+            user.totp_secret = user.totp_last_step = None
             changes["totp"] = "reset"
+        if changes.get("active") is False or "password" in changes or "totp" in changes:
+            # Whoever holds a session of this account now (perhaps the reason for the change) is signed out.
+            user.session_version = (user.session_version or 0) + 1
         audit(db, "staff_update", f"staff:{user.id}", **changes)
     flash("บันทึกแล้ว (saved)", "ok")
     return redirect(url_for("console_admin.staff"))
@@ -194,10 +198,7 @@ def api_keys():
 @blueprint.get("/admin/audit")
 @admin_only
 def audit_log():
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = page_number(request.args.get("page"))
     with current_services().transaction() as db:
         entries = staff_store.audit_entries(db, actor=request.args.get("actor") or None,
                                             action=request.args.get("action") or None, page=page)

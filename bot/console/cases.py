@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from datetime import datetime, timedelta, timezone
@@ -14,6 +13,8 @@ from sqlalchemy import select
 from bot.casework.states import STATES, TRANSITIONS
 from bot.console import access, work
 from bot.console.auth import actor, login_required, role_required
+from bot.console.exports import SafeCsvWriter
+from bot.console.params import day
 from bot.console.queue import queue_page
 from bot.console.templating import BANGKOK
 from bot.services import current_services
@@ -83,7 +84,7 @@ def _timeline(history: list[StatusChange], notes) -> list[dict]:
 @blueprint.get("/cases/<ticket>")
 @role_required(*access.CASE_READERS)
 def case_page(ticket: str):
-    from bot.nlp import mask_pii
+    from bot.api.public import public_text
 
     with current_services().transaction() as db:
         case = _load_case(db, ticket)
@@ -97,16 +98,19 @@ def case_page(ticket: str):
             CaseAttachment.case_id == case.id, StoredContent.status == "stored")))
         messages = _citizen_messages(db, case)
         if not personal:
-            messages = [{**m, "text": mask_pii(m["text"])} for m in messages]
+            messages = [{**m, "text": public_text(case, m["text"])} for m in messages]
+            timeline = [{**item, "text": public_text(case, item["text"]) if item["text"] else item["text"]}
+                        for item in timeline]
+        description = case.description if personal else public_text(case, case.description)
         categories = staff_store.category_table(db)
         agencies = staff_store.agency_names(db)
-    description = case.description if personal else mask_pii(case.description)
     can_work = access.may_work_case(g.staff, case)
     overdue = bool(case.target_due_at and STATES[case.status].open
                    and case.target_due_at.replace(tzinfo=case.target_due_at.tzinfo or timezone.utc)
                    < datetime.now(timezone.utc))
     return render_template("console/case.html", case=case, citizen=citizen, personal=personal,
                            description=description, timeline=timeline, photos=photos, messages=messages,
+                           exact_place=access.sees_exact_place(g.staff),
                            next_states=sorted(TRANSITIONS.get(case.status, ())), can_work=can_work,
                            categories=categories, agencies=agencies, overdue=overdue)
 
@@ -202,27 +206,20 @@ EXPORT_COLUMNS = ["ticket", "created_at", "status", "category", "agency_id", "pr
                   "target_due_at", "resolved_at", "closed_at", "rating", "channel", "description"]
 
 
-def _day(value: str | None, default: datetime) -> datetime:
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=BANGKOK) if value else default
-    except ValueError:
-        abort(400)
-
-
 @blueprint.get("/cases.csv")
 @role_required(*access.CASE_READERS)
 def export_csv():
     """Cases created in a period (``from``/``to``, inclusive days, Bangkok time), personal data removed."""
-    from bot.nlp import mask_pii
+    from bot.nlp.pii import mask_public
 
     today = datetime.now(BANGKOK).replace(hour=0, minute=0, second=0, microsecond=0)
-    start = _day(request.args.get("from"), today - timedelta(days=30))
-    end = _day(request.args.get("to"), today) + timedelta(days=1)
+    start = day(request.args.get("from"), today - timedelta(days=30), "from")
+    end = day(request.args.get("to"), today, "to") + timedelta(days=1)
     services, user = current_services(), g.staff
 
     def rows():
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        writer = SafeCsvWriter(out)
         writer.writerow(EXPORT_COLUMNS)
         with services.transaction() as db:
             staff_store.audit(db, f"staff:{user.id}", "export_cases", None,
@@ -233,7 +230,7 @@ def export_csv():
                 writer.writerow([case.ticket, _iso(case.created_at), case.status, case.category, case.agency_id,
                                  case.province, case.district, int(bool(case.urgent)), _iso(case.target_due_at),
                                  _iso(case.resolved_at), _iso(case.closed_at), case.rating, case.channel,
-                                 mask_pii(case.description or "")])
+                                 mask_public(case.description or "")])
                 if out.tell() > 64 * 1024:
                     yield out.getvalue()
                     out.seek(0)

@@ -1,20 +1,26 @@
 """Pages over what the conversation flows collect: hand-over requests ("talk to a person"), opinions by topic
-with their most frequent words, and volunteers (filterable, exportable as CSV)."""
+with their most frequent words, and volunteers (filterable, exportable as CSV).
+
+Hand-overs are scoped like cases: agency staff see, take, answer and close only the requests attached to a
+case they may work (their agency, their provinces); a general request with no case is the administrators'
+(the central centre's) to route.
+"""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import Counter
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
+from bot.console import access
 from bot.console.auth import actor, audit, role_required
+from bot.console.exports import SafeCsvWriter
 from bot.jobs import deliver_after_commit
 from bot.services import current_services
 from storage import outbox
-from storage.models import Citizen, HandoverRequest, Opinion, OpinionTopic, Volunteer, utcnow
+from storage.models import Case, Citizen, HandoverRequest, Opinion, OpinionTopic, StaffUser, Volunteer, utcnow
 
 blueprint = Blueprint("console_community", __name__)
 # Thai particles and fillers that say nothing about an opinion's subject.
@@ -27,11 +33,9 @@ STOPWORDS = frozenset("ที่ และ ของ ใน ให้ ไม่ 
 def handovers():
     status = request.args.get("status", "open")
     with current_services().transaction() as db:
-        query = select(HandoverRequest).order_by(HandoverRequest.created_at.desc()).limit(200)
+        query = _visible_handovers(g.staff).order_by(HandoverRequest.created_at.desc()).limit(200)
         if status in ("open", "taken", "closed"):
             query = query.where(HandoverRequest.status == status)
-        if g.staff.role == "agency_staff" and g.staff.province_list:
-            query = query.where(HandoverRequest.province.in_(g.staff.province_list))
         rows = list(db.scalars(query))
     return render_template("console/handovers.html", rows=rows, status=status)
 
@@ -40,9 +44,7 @@ def handovers():
 @role_required("administrator", "agency_staff")
 def handover_act(request_id: int):
     with current_services().transaction() as db:
-        row = db.get(HandoverRequest, request_id) or abort(404)
-        if g.staff.role == "agency_staff" and g.staff.province_list and row.province not in g.staff.province_list:
-            abort(404)
+        row = db.scalar(_visible_handovers(g.staff).where(HandoverRequest.id == request_id)) or abort(404)
         what = request.form.get("action")
         if what == "take":
             row.status, row.taken_by = "taken", actor()
@@ -63,6 +65,14 @@ def handover_act(request_id: int):
         audit(db, f"handover_{what}", f"handover:{row.id}")
     flash("บันทึกแล้ว (saved)", "ok")
     return redirect(url_for("console_community.handovers"))
+
+
+def _visible_handovers(user: StaffUser):
+    """The hand-over requests ``user`` may see and act on (another agency's is a 404, as for cases)."""
+    query = select(HandoverRequest)
+    if user.role == "administrator":
+        return query
+    return query.join(Case, Case.id == HandoverRequest.case_id).where(access.case_condition(user))
 
 
 def frequent_words(texts: list[str], top: int = 15) -> list[tuple[str, int]]:
@@ -119,11 +129,11 @@ def volunteers():
 @role_required("administrator")
 def volunteers_csv():
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeCsvWriter(out)
     writer.writerow(["name", "phone", "province", "skills", "availability", "registered_at"])
     with current_services().transaction() as db:
         for v in db.scalars(_volunteer_query(request.args)):
             writer.writerow([v.name, v.phone, v.province, v.skills, v.availability, v.created_at.isoformat()])
-        audit(db, "export_volunteers", None, **{k: v for k, v in request.args.items()})
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8",
+        audit(db, "export_volunteers", None, filters=request.args.to_dict())
+    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": "attachment; filename=siang-volunteers.csv"})

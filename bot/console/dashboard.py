@@ -8,6 +8,7 @@ from flask import Blueprint, abort, render_template, request
 
 from bot.console import access, charts, figures
 from bot.console.auth import role_required
+from bot.console.params import day
 from bot.console.templating import BANGKOK
 from bot.services import current_services
 from storage import staff as staff_store
@@ -19,11 +20,9 @@ PERIODS = {"7": "7 วัน", "30": "30 วัน", "90": "90 วัน", "365"
 def period_from(args) -> tuple[datetime, datetime, str]:
     today = datetime.now(BANGKOK).replace(hour=0, minute=0, second=0, microsecond=0)
     if args.get("from") or args.get("to"):
-        try:
-            start = datetime.strptime(args.get("from") or "", "%Y-%m-%d").replace(tzinfo=BANGKOK)
-            end = datetime.strptime(args.get("to") or today.strftime("%Y-%m-%d"), "%Y-%m-%d").replace(tzinfo=BANGKOK)
-        except ValueError:
-            abort(400)
+        if not args.get("from"):
+            abort(400, description="from must be a day YYYY-MM-DD when to is given")
+        start, end = day(args["from"], today, "from"), day(args.get("to"), today, "to")
         return start, end + timedelta(days=1), "custom"
     period = args.get("period", "30") if args.get("period") in PERIODS else "30"
     return today - timedelta(days=int(period) - 1), today + timedelta(days=1), period

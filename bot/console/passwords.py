@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
+import time
+from datetime import datetime, timezone
+
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -38,5 +42,20 @@ def totp_uri(secret: str, username: str) -> str:
 
 
 def verify_totp(secret: str, code: str) -> bool:
+    return totp_step(secret, code) is not None
+
+
+def totp_step(secret: str, code: str, at: float | None = None) -> int | None:
+    """The time step (30 s) whose code ``code`` is, within one step of now; None if it is none of them.
+
+    Sign-in keeps the step so the same code cannot be used again (``storage.staff.accept_totp_step``)."""
     code = "".join(ch for ch in (code or "") if ch.isdigit())
-    return len(code) == 6 and pyotp.TOTP(secret).verify(code, valid_window=1)
+    if len(code) != 6:
+        return None
+    totp = pyotp.TOTP(secret)
+    now = time.time() if at is None else at
+    for offset in (0, -1, 1):
+        moment = now + offset * totp.interval
+        if hmac.compare_digest(totp.at(moment), code):
+            return totp.timecode(datetime.fromtimestamp(moment, timezone.utc))
+    return None

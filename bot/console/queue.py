@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.casework.states import STATES
 from bot.console.access import scoped
+from bot.console.params import page_number
 from storage.models import Case, StaffUser, utcnow
 
 OPEN_STATES = tuple(s.id for s in STATES.values() if s.open)
@@ -58,10 +59,7 @@ def filtered(user: StaffUser, args: Mapping[str, str]) -> Select:
 def queue_page(db: Session, user: StaffUser, args: Mapping[str, str]) -> QueuePage:
     query = filtered(user, args)
     total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    try:
-        page = max(1, int(args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = page_number(args.get("page"))
     pages = max(1, -(-total // PER_PAGE))
     page = min(page, pages)
     order = SORTS.get(args.get("sort", "newest"), SORTS["newest"])

@@ -18,7 +18,7 @@ from bot.casework.states import STATES, can_move
 from bot.jobs import deliver_after_commit
 from storage import outbox
 from storage import staff as staff_store
-from storage.models import Agency, Case, Category, Citizen, utcnow
+from storage.models import Case, Category, Citizen, utcnow
 
 __all__ = ["TransitionError", "set_status", "forward", "correct_category", "add_note", "reply_to_citizen"]
 
@@ -34,11 +34,8 @@ def set_status(db: Session, case: Case, to_status: str, actor: str, note: str | 
 def forward(db: Session, case: Case, agency_id: str, actor: str, note: str | None = None,
             address: str | None = None) -> None:
     """Send the case to another agency: it becomes that agency's, and the citizen is told (status forwarded)."""
-    if db.get(Agency, agency_id) is None:
-        from bot.nlp.routing import agencies
-
-        if agency_id not in agencies():
-            raise ValueError(f"unknown agency {agency_id!r}")
+    if not staff_store.is_agency(db, agency_id):
+        raise ValueError(f"unknown agency {agency_id!r}")
     if agency_id == case.agency_id:
         raise ValueError("the case is already with this agency")
     if not can_move(case.status, "forwarded"):

@@ -17,6 +17,7 @@ from bot.groups.cards import ACTION_TARGET, agency_name, case_card, in_scope, po
 from bot.groups.sending import push
 from bot.messages.ticket_cards import status_label
 from storage import groups as store
+from storage import staff as staff_store
 from storage.models import Case, GroupLink, StaffMember, utcnow
 
 NOTE_WINDOW = timedelta(minutes=30)
@@ -141,8 +142,9 @@ def _ask_agency(ctx: Context, link: GroupLink, case: Case) -> None:
 
 
 def _forward(ctx: Context, link: GroupLink, staff: StaffMember, case: Case, to_agency: str, audit) -> None:
-    if not to_agency or to_agency == case.agency_id:
-        audit("invalid", "forwarded", to_agency)
+    # Postback data comes from the client and can be forged: only a real, active agency is a target.
+    if to_agency == case.agency_id or not staff_store.is_agency(ctx.session, to_agency):
+        audit("invalid", "forwarded", to_agency[:200])
         return
     from_status, from_agency = case.status, case.agency_id
     case.agency_id = to_agency  # flushed by change_status before it locks and validates the case

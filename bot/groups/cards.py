@@ -2,7 +2,9 @@
 
 LINE cannot edit a sent message, so "updating the card for everyone" means posting the card again with the
 new status and the buttons that status allows. Personal data is shown as the citizen chose: an anonymous
-citizen's name and phone never reach the group, and the story always goes through ``mask_pii``.
+citizen's name and phone never reach the group, and the story and the place always go through
+``mask_public`` (no phone, ID, personal name or house number: a LINE group is not the console, its members
+are whoever was invited; the case page behind the console's login has the details).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from sqlalchemy.orm import Session
 from bot.casework.states import can_move
 from bot.messages import text
 from bot.messages.ticket_cards import category_label, status_label, thai_date
-from bot.nlp.pii import mask_pii
+from bot.api.public import public_text
+from bot.nlp.pii import HOUSE_MASK
 from bot.nlp.routing import agencies, resolve_province
 from storage import groups as store
 from storage.models import Case, CaseAttachment, GroupCaseCard, GroupLink
@@ -48,7 +51,7 @@ def press_data(do: str, case: Case, **extra: str) -> str:
 def case_card(session: Session, case: Case, last_actor: str | None = None) -> dict:
     photos = session.scalar(select(func.count()).select_from(CaseAttachment)
                             .where(CaseAttachment.case_id == case.id)) or 0
-    place = " ".join(p for p in (case.address, case.district, case.province) if p) or "-"
+    place = public_text(case, " ".join(p for p in (case.address, case.district, case.province) if p)) or "-"
     if case.anonymous:
         citizen = text("grp_card_anonymous", LANG)
     else:
@@ -59,7 +62,7 @@ def case_card(session: Session, case: Case, last_actor: str | None = None) -> di
         ("grp_card_category", category_label(case.category, LANG)),
         ("grp_card_urgency", text("grp_card_urgent" if case.urgent else "grp_card_normal", LANG)),
         ("grp_card_place", place),
-        ("grp_card_story", mask_pii(case.description or "")),
+        ("grp_card_story", public_text(case, case.description)),
         ("grp_card_photos", str(photos)),
         ("grp_card_citizen", citizen),
         ("grp_card_due", thai_date(case.target_due_at, LANG)),
@@ -123,7 +126,8 @@ def _console_url(case: Case) -> str | None:
 def _map_url(case: Case) -> str | None:
     if case.latitude is not None and case.longitude is not None:
         return f"https://www.google.com/maps/search/?api=1&query={case.latitude:.6f},{case.longitude:.6f}"
-    place = " ".join(p for p in (case.address, case.district, case.province) if p)
+    place = public_text(case, " ".join(p for p in (case.address, case.district, case.province) if p))
+    place = " ".join(place.replace(HOUSE_MASK, " ").split())
     return f"https://www.google.com/maps/search/?api=1&query={quote(place)}"[:1000] if place else None
 
 

@@ -16,9 +16,13 @@ BANGKOK = ZoneInfo("Asia/Bangkok")
 
 @contextmanager
 def _app_session():
-    from bot import create_app, stop_background
+    from pathlib import Path
 
-    app = create_app()
+    from bot import create_app, stop_background
+    from bot.config import Settings
+
+    # A shell command signs no console session: it needs no SECRET_KEY (a random one is made up).
+    app = create_app(Settings.from_env(instance_path=Path.cwd() / "instance", development_secret=True))
     try:
         with app.app_context():
             services = app.extensions["siang"]

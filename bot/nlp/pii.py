@@ -91,3 +91,76 @@ def mask_pii(text: str, masks: dict[str, str] | None = None) -> str:
         last = p.end
     out.append(text[last:])
     return "".join(out)
+
+
+# --- published text: names and house numbers too ----------------------------------------------------------
+#
+# What leaves the console (Open311, the agency API, agencies' LINE groups) must not name or locate a person.
+# A Thai personal name is recognised by its title: นาย, นาง, นางสาว (น.ส.), คุณ, เด็กชาย/เด็กหญิง (ด.ช./ด.ญ.),
+# and the name (and surname, when the next word follows one space) after it. Thai has no spaces between
+# words, so a name written into a sentence takes the rest of its run with it: more is masked, never less.
+# Words that merely start like a title (นายก, นายอำเภอ, คุณภาพ, ขอบคุณ, นางพยาบาล) are left alone.
+
+NAME_MASK = "[ชื่อ]"
+HOUSE_MASK = "[เลขที่บ้าน]"
+_THAI_LETTERS = "ก-ฮฤฦะ-ฺเ-ๅ็-๎"  # consonants, vowels and tone marks; not Thai digits or ๆ ฯ
+_NOT_TITLES = {
+    "คุณ": ("ภาพ", "ค่า", "สมบัติ", "ธรรม", "ประโยชน์", "วุฒิ", "ลักษณ", "งาม", "ความดี", "นาย", "หญิง", "ครู",
+            "แม่", "พ่อ", "ป้า", "ลุง", "ยาย", "ภาวะ"),
+    "นาย": ("กเทศ", "กรัฐ", "กอบ", "กสมาคม", "กสภา", "กฯ", "กฝ่าย", "อำเภอ", "จ้าง", "ทุน", "หน้า", "ช่าง", "สถานี", "ตรวจ", "ร้อย", "พัน", "พล", "สิบ", "ดาบ",
+            "แพทย์", "ประกัน", "ทะเบียน", "ด่าน", "งาน", "ห้าง", "เรือ", "ท้าย", "ทหาร", "ตำรวจ", "บ่อน", "ประตู"),
+    "นาง": ("พยาบาล", "ฟ้า", "งาม", "เอก", "แบบ", "สนม", "พญา", "ร้าย", "เงือก", "เลิ้ง", "รอง", "กำนัล", "ใน",
+            "ไม้", "แมว"),
+}
+# Words that follow a name rather than being its surname ("นายสมปอง โทร 08…").
+_NOT_SURNAMES = ("โทร", "บอก", "แจ้ง", "อยู่", "ที่", "ได้", "มา", "ไป", "เป็น", "ครับ", "ค่ะ", "คะ", "ว่า", "และ",
+                 "กับ", "ซึ่ง", "เบอร์", "บ้าน", "ร้อง", "ขอ", "ให้", "ถูก", "ก็", "จะ", "เคย", "ยัง", "ไม่", "เจ้าของ",
+                 "หมู่", "ซอย", "ถนน", "เขต", "แขวง", "ตำบล", "อำเภอ", "จังหวัด", "เลขที่", "มี", "เห็น", "ช่วย")
+# The title, also inside a run of Thai ("ติดต่อคุณวิชัย": Thai has no spaces), but not the end of a word
+# (ขอบคุณ, บุญคุณ, พระคุณ, ทวีคุณ, ทนาย), then its name.
+_TITLE_RE = re.compile(
+    r"(?P<title>นางสาว|น\.ส\.|นาง|(?<!ท)นาย|(?<!ขอบ)(?<!บุญ)(?<!พระ)(?<!ทวี)(?<!การ)คุณ|เด็กชาย|เด็กหญิง"
+    r"|ด\.ช\.|ด\.ญ\.)"
+    rf"(?P<gap>\s?)(?P<name>[{_THAI_LETTERS}]{{2,40}})(?P<surname>\s[{_THAI_LETTERS}]{{2,30}}(?![{_THAI_LETTERS}]))?"
+)
+_DIGITS = r"[0-9๐-๙]"
+# "บ้านเลขที่ 123/45", "เลขที่ 99", "บ้าน ๑๒/๓"; and a bare "45/12" that is not part of a date.
+_HOUSE_RE = re.compile(
+    rf"(?P<lead>(?:บ้าน\s*)?เลขที่\s*|บ้าน\s*)(?P<number>{_DIGITS}{{1,5}}(?:\s*/\s*{_DIGITS}{{1,5}})?)(?!{_DIGITS}|/)"
+    rf"|(?<![0-9๐-๙/.:\-])(?P<bare>{_DIGITS}{{1,4}}/{_DIGITS}{{1,4}})(?![0-9๐-๙/])"
+)
+
+
+def _name_match(m: re.Match[str]) -> str:
+    if m.group("name").startswith(_NOT_TITLES.get(m.group("title"), ())):
+        return m.group(0)
+    surname = m.group("surname") or ""
+    kept = surname if surname[1:].startswith(_NOT_SURNAMES) else ""
+    return m.group("title") + m.group("gap") + NAME_MASK + kept
+
+
+def mask_titled_names(text: str) -> str:
+    """Every title + name (+ surname) as the title and ``[ชื่อ]``: "นายสมปอง ใจดี" -> "นาย[ชื่อ]"."""
+    return _TITLE_RE.sub(_name_match, text) if any(t in text for t in ("นา", "คุณ", "ด.", "น.ส", "เด็ก")) else text
+
+
+def mask_known_names(text: str, names: tuple[str, ...] | list[str] = ()) -> str:
+    """Each word of the names the citizen gave the bot (LINE profile, volunteer form), wherever it appears."""
+    words = sorted({w for name in names if name for w in re.split(r"\s+", name.strip()) if len(w) >= 2},
+                   key=len, reverse=True)
+    if not words:
+        return text
+    return re.sub("|".join(re.escape(w) for w in words), NAME_MASK, text, flags=re.IGNORECASE)
+
+
+def mask_house_numbers(text: str) -> str:
+    """House numbers as ``[เลขที่บ้าน]``, keeping the word that introduced them ("บ้านเลขที่ [เลขที่บ้าน]")."""
+    def replace(m: re.Match[str]) -> str:
+        return HOUSE_MASK if m.group("bare") else m.group("lead") + HOUSE_MASK
+
+    return _HOUSE_RE.sub(replace, text)
+
+
+def mask_public(text: str, names: tuple[str, ...] | list[str] = ()) -> str:
+    """``text`` as it may be published: no phone, ID or e-mail, no personal name, no house number."""
+    return mask_pii(mask_house_numbers(mask_titled_names(mask_known_names(text or "", names))))

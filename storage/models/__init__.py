@@ -18,5 +18,5 @@ from storage.models.announcements import Announcement, AnnouncementAudit, Announ
 from storage.models.groups import GroupAction, GroupBroadcast, GroupBroadcastDelivery, GroupCaseCard, GroupLink, GroupNoteRequest, LinkCode, StaffMember  # noqa: F401,E501
 from storage.models.stats import CaseDailyStats, CaseOpenStats, CaseResolveDays  # noqa: F401
 from storage.models.staff import (  # noqa: F401
-    Agency, ApiKey, AuditEntry, CaseNote, Category, CategoryCorrection, LoginAttempt, StaffUser,
+    Agency, ApiKey, AuditEntry, CaseNote, Category, CategoryCorrection, LoginAttempt, LoginCounter, StaffUser,
 )

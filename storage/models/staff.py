@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.db import Base
@@ -65,6 +65,11 @@ class StaffUser(Base):
     agency_id: Mapped[str | None] = mapped_column(String(96))
     provinces: Mapped[str | None] = mapped_column(Text)
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The last TOTP time step accepted: a code is good once, not again within its window.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # Copied into each session and compared on every request; raised to end every session of the account
+    # (sign-out, disabled, password changed).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -86,6 +91,18 @@ class LoginAttempt(Base):
     address: Mapped[str | None] = mapped_column(String(64))
     success: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LoginCounter(Base):
+    """Sign-in attempts of one key (``account:<name>`` or ``address:<ip>``) in its current window, for the
+    embedded mode and any deployment without Redis; bumped by one upsert so concurrent attempts never share
+    a count."""
+
+    __tablename__ = "login_counters"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer)
 
 
 class ApiKey(Base):

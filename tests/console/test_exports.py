@@ -22,7 +22,7 @@ def test_cases_export_as_csv_for_the_period_without_personal_data_and_scoped(con
     login(client, "bma1")
     response = client.get("/console/cases.csv")
     assert response.content_type.startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert [r["ticket"] for r in rows] == [mine] and theirs not in response.get_data(as_text=True)
     assert "0812345678" not in rows[0]["description"] and rows[0]["category"] == "ถนน"
     assert client.get("/console/cases.csv?from=2000-01-01&to=2000-01-31").get_data(as_text=True).count("\n") == 1

@@ -13,14 +13,14 @@ touched. SQLite has only row-level triggers; its data is the embedded mode's sma
 recent cases read by ``ix_cases_status_due``. The upgrade backfills the three tables from the cases.
 
 Revision ID: 0016
-Revises: 0009
+Revises: 0011
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0009"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
