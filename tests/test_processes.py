@@ -135,3 +135,55 @@ def test_under_gunicorn_the_embedded_mode_runs_its_own_worker(settings, line, pr
     user = line.create_user()["user_id"]
     assert line.send_text(user, "สวัสดีครับ").status == 200
     assert line.wait_for_messages(user, 1, timeout=20)
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_worker_killed_right_after_a_conversation_step_committed_neither_loses_nor_replays_it(
+        database_url, private_redis, emulator_server, line, processes):
+    """Issue 18: the kill lands after the step's commit and before the worker's next Redis write (once, the
+    flow state's; now the delivery job's). The step holds: its answer arrives once and the next tap fits it."""
+    from redis import Redis
+
+    from tests.flows.conftest import Chat
+
+    started, logs = processes
+    settings = make_settings(database_url, emulator_server.base_url, redis_url=private_redis.url,
+                             job_lease_seconds=3, sweep_interval_seconds=0.5)
+    env = bot_environment(settings)
+    web, url = start_web(env, logs)
+    started.append(web)
+    line.configure(webhook_url=f"{url}/callback")
+    doomed = start_worker(env, logs, "doomed")
+    started.append(doomed)
+    chat = Chat(line, line.create_user("สมหญิง รักดี")["user_id"], timeout=30)
+    chat.tap_data("menu=complaint")
+    if "ยินยอม" in chat.labels:
+        chat.tap("ยินยอม")
+    done_before = count_events(database_url, InboxEvent.status == "done")
+
+    line.set_faults(latency_ms=2500)  # the story step's loading animation holds the worker inside the step
+    assert line.send_text(chat.user_id, "ถนนหน้าบ้านเป็นหลุมใหญ่ รถตกบ่อยมาก").status == 200
+    wait_until(lambda: count_events(database_url, InboxEvent.status == "processing") == 1, timeout=15)
+    time.sleep(1.0)  # past the step's own Redis writes (flood window, rate limit), inside LINE's 2.5 s
+    redis = Redis.from_url(private_redis.url)
+    redis.execute_command("CLIENT", "PAUSE", 30000, "WRITE")  # the worker's next Redis write will wait
+    try:
+        wait_until(lambda: count_events(database_url, InboxEvent.status == "done") == done_before + 1,
+                   timeout=20)  # the step committed...
+        time.sleep(0.5)
+        doomed.kill()  # ...and the worker dies before any later write
+    finally:
+        redis.execute_command("CLIENT", "UNPAUSE")
+        redis.close()
+    line.clear_faults()
+    started.append(start_worker(env, logs, "survivor"))
+
+    answers = chat._await(1)  # the photo question, delivered by the survivor from the committed outbox row
+    assert "ไม่มีรูป" in chat.labels, answers
+    assert chat.quiet(1.5) == []  # and only once
+    chat.tap("ไม่มีรูป")
+    # The next step follows the committed one: the place question, with LINE's share-location button.
+    assert any(action.get("type") == "location" for action in chat.quick), chat.last
+    assert count_events(database_url, InboxEvent.attempts > 1) == 0  # the step was not handled again
