@@ -21,7 +21,7 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -48,6 +48,38 @@ SELECT 'DR-' || lpad(g::text, 10, '0'),
        NULL, CASE WHEN g % 3 = 0 THEN 1 + g % 5 END
 FROM generate_series(1::bigint, :n) AS g
 """
+
+
+def recount(db, start, end, now) -> dict:
+    """The page's figures counted again straight from the cases (no roll-up): what ``summary`` must equal."""
+    received, resolved = figures.received(db, start, end), figures.resolved(db, start, end)
+    columns = {**figures.DIMENSIONS, "overdue": figures.Case.target_due_at < now}
+    open_rows = figures.grouped(db, columns, (figures.Case.status.in_(figures.OPEN_STATES),),
+                                {n: (n,) for n in figures.DIMENSIONS},
+                                lambda rows: [func.count(), func.count().filter(rows.c.overdue)])
+    out: dict = {}
+    for name in figures.DIMENSIONS:
+        rows: dict = {}
+        for (key,), n in received[name]:
+            rows.setdefault(key, [0, 0, 0, 0])[0] = n
+        for (key,), n in resolved[name]:
+            rows.setdefault(key, [0, 0, 0, 0])[1] = n
+        for (key,), n, late in open_rows[name]:
+            rows.setdefault(key, [0, 0, 0, 0])[2:] = [n, late]
+        out[name] = {key: tuple(v) for key, v in rows.items()}
+    out["trend"] = figures.trend(received, resolved)
+    out["ratings"] = figures.ratings(resolved)["counts"]
+    out["resolve counts"] = {key: v[1] for key, v in out["category"].items() if v[1]}
+    return out
+
+
+def summary(page: "figures.Figures") -> dict:
+    out: dict = {name: {r.key: (r.received, r.resolved, r.open, r.overdue) for r in rows}
+                 for name, rows in page.by.items()}
+    out["trend"] = page.trend
+    out["ratings"] = page.ratings["counts"]
+    out["resolve counts"] = {t["category"]: t["count"] for t in page.resolve_times}
+    return out
 
 
 def timed(fn, repeat: int) -> float:
@@ -78,10 +110,12 @@ def main() -> None:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE cases"))
             connection.execute(text("VACUUM ANALYZE case_daily_stats"))
-            connection.execute(text("VACUUM ANALYZE case_resolve_days"))
+            for table in ("case_resolve_days", "case_monthly_stats", "case_resolve_months", "case_open_stats"):
+                connection.execute(text(f"VACUUM ANALYZE {table}"))
             rolled = connection.execute(text("SELECT count(*) FROM case_daily_stats")).scalar()
+            monthly = connection.execute(text("SELECT count(*) FROM case_monthly_stats")).scalar()
         print(f"generated {args.cases:,} cases in {time.perf_counter() - started:.1f} s "
-              f"(roll-up: {rolled:,} day rows)")
+              f"(roll-up: {rolled:,} day rows, {monthly:,} month rows)")
         sessions = make_sessionmaker(engine)
         now = utcnow()
         today = now.astimezone(figures.BANGKOK).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -118,6 +152,17 @@ def main() -> None:
         for label, fn in rows:
             seconds = timed(fn, args.repeat)
             print(f"{label:<62} {seconds * 1000:>9.1f} {seconds / baseline:>11.2f}", flush=True)
+        periods = {f"{days} days": page(days) for days in (7, 30, 90, 365, 730)}
+        periods["30 days to this second"] = (now - timedelta(days=30), now)
+        with sessions() as db:
+            for label, (a, b) in periods.items():
+                got, expected = summary(figures.compute(db, a, b, targets, now)), recount(db, a, b, now)
+                wrong = [name for name in expected if got[name] != expected[name]]
+                total = sum(v[0] for v in expected["category"].values())
+                print(f"recount {label}: {total:,} cases filed, "
+                      f"{'equal' if not wrong else 'DIFFERENT: ' + ', '.join(wrong)}", flush=True)
+                if wrong:
+                    raise SystemExit(f"the dashboard's figures for {label} differ from a recount: {wrong}")
         print(f"load average {os.getloadavg()[0]:.1f}")
         engine.dispose()
     finally:
