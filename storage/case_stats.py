@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.models import CaseDailyStats, CaseMonthlyStats, CaseOpenStats, CaseResolveDays, CaseResolveMonths
@@ -39,20 +39,22 @@ def split_months(first_day: date, end_day: date) -> tuple[list[tuple[date, date]
     return edges, (first_month, end_month)
 
 
-def _in(column, ranges: list[tuple[date, date]]):
-    return or_(*(and_(column >= a, column < b) for a, b in ranges))
+def _ranges(first_day: date, end_day: date, monthly, daily) -> list[tuple]:
+    """(table, its period column, start, end) for each part of the period: the whole months on ``monthly``, each
+    edge on ``daily``. One query per part, each a range on the primary key's leading column (an ``OR`` of
+    ranges lets the planner fall back to scanning the whole daily table)."""
+    edges, months = split_months(first_day, end_day)
+    parts = [(monthly, monthly.month, *months)] if months else []
+    return parts + [(daily, daily.day, a, b) for a, b in edges]
 
 
 def _breakdown_queries(first_day: date, end_day: date) -> list:
-    """Per dimension and key, the sums over the period: one grouped query on the months, one on the edge days."""
-    edges, months = split_months(first_day, end_day)
+    """Per dimension and key, the sums over each part of the period (whole months, edge days)."""
     queries = []
-    for table, period, ranges in ((CaseMonthlyStats, CaseMonthlyStats.month, [months] if months else []),
-                                  (CaseDailyStats, CaseDailyStats.day, edges)):
-        if ranges:
-            rated = [func.sum(getattr(table, f"rated_{n}")) for n in RATINGS]
-            queries.append(select(table.dimension, table.key, func.sum(table.received), func.sum(table.resolved),
-                                  *rated).where(_in(period, ranges)).group_by(table.dimension, table.key))
+    for table, period, a, b in _ranges(first_day, end_day, CaseMonthlyStats, CaseDailyStats):
+        rated = [func.sum(getattr(table, f"rated_{n}")) for n in RATINGS]
+        queries.append(select(table.dimension, table.key, func.sum(table.received), func.sum(table.resolved), *rated)
+                       .where(period >= a, period < b).group_by(table.dimension, table.key))
     return queries
 
 
@@ -88,13 +90,9 @@ def period_counts(db: Session, first_day: date, end_day: date) -> tuple[dict[str
 
 def resolve_days(db: Session, first_day: date, end_day: date) -> dict[str, dict[int, int]]:
     """Per category, how many cases resolved on ``[first_day, end_day)`` took each whole number of days."""
-    edges, months = split_months(first_day, end_day)
     out: dict[str, dict[int, int]] = {}
-    for table, period, ranges in ((CaseResolveMonths, CaseResolveMonths.month, [months] if months else []),
-                                  (CaseResolveDays, CaseResolveDays.day, edges)):
-        if not ranges:
-            continue
-        query = (select(table.category, table.days, func.sum(table.cases)).where(_in(period, ranges))
+    for table, period, a, b in _ranges(first_day, end_day, CaseResolveMonths, CaseResolveDays):
+        query = (select(table.category, table.days, func.sum(table.cases)).where(period >= a, period < b)
                  .group_by(table.category, table.days))
         for category, days, cases in db.execute(query):
             if cases:

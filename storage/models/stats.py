@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, Integer, String
+from sqlalchemy import Date, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.db import Base
@@ -19,6 +19,8 @@ class CaseDailyStats(Base):
     that day."""
 
     __tablename__ = "case_daily_stats"
+    # the trend reads one dimension ("all") over many days: without it, every key of every day of the period
+    __table_args__ = (Index("ix_case_daily_stats_dimension_day", "dimension", "day"),)
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     dimension: Mapped[str] = mapped_column(String(8), primary_key=True)  # all | category | agency | province

@@ -176,6 +176,7 @@ def upgrade() -> None:
         *(sa.Column(c, sa.Integer(), nullable=False, server_default="0") for c in STAT_COLUMNS),
         sa.PrimaryKeyConstraint("day", "dimension", "key", name=op.f("pk_case_daily_stats")),
     )
+    op.create_index("ix_case_daily_stats_dimension_day", "case_daily_stats", ["dimension", "day"])
     op.create_table(
         "case_monthly_stats",
         sa.Column("month", sa.Date(), nullable=False),
