@@ -61,6 +61,9 @@ class Settings:
     console_base_url: str = ""
     # A conversation left idle this long pauses, its draft kept for the citizen to resume.
     flow_idle_seconds: int = 1800
+    # An open conversation with staff (an officer's reply, a hand-over) left this long without a message
+    # either way ends: the citizen's next message is a new conversation with the bot.
+    thread_idle_seconds: int = 86400
     # Flood control: more than FLOOD_BURST messages within FLOOD_WINDOW_SECONDS from one citizen are slowed.
     flood_burst: int = 20
     flood_window_seconds: float = 10.0

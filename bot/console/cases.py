@@ -7,11 +7,12 @@ import io
 import json
 from datetime import datetime, timedelta, timezone
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from bot.casework.states import STATES, TRANSITIONS
-from bot.console import access, work
+from bot.casework import threads
+from bot.console import access, conversation, work
 from bot.console.auth import actor, login_required, role_required
 from bot.console.exports import SafeCsvWriter
 from bot.console.params import day
@@ -20,7 +21,7 @@ from bot.console.templating import BANGKOK
 from bot.services import current_services
 from storage import staff as staff_store
 from storage.models import (
-    Case, CaseAttachment, CaseMessage, CaseSourceEvent, Citizen, InboxEvent, StatusChange, StoredContent,
+    Case, CaseAttachment, CaseSourceEvent, Citizen, InboxEvent, StatusChange, StoredContent,
 )
 
 blueprint = Blueprint("console_cases", __name__)
@@ -56,7 +57,7 @@ def _load_case(db, ticket: str) -> Case:
 
 
 def _citizen_messages(db, case: Case) -> list[dict]:
-    """What the citizen wrote: the messages the case was made from, then those added while it waited."""
+    """What the citizen wrote: the messages the case was made from."""
     out = []
     events = db.scalars(select(InboxEvent).join(CaseSourceEvent, CaseSourceEvent.inbox_event_id == InboxEvent.id)
                         .where(CaseSourceEvent.case_id == case.id).order_by(InboxEvent.id))
@@ -69,9 +70,7 @@ def _citizen_messages(db, case: Case) -> list[dict]:
             out.append({"at": event.occurred_at or event.received_at, "text": message.get("text", "")})
         elif message.get("type"):
             out.append({"at": event.occurred_at or event.received_at, "text": f"[{message['type']}]"})
-    for row in db.scalars(select(CaseMessage).where(CaseMessage.case_id == case.id).order_by(CaseMessage.id)):
-        out.append({"at": row.created_at, "text": row.text or "[รูปภาพ/ไฟล์]"})
-    return out
+    return out  # what they added later is in the conversation (``bot.console.conversation``)
 
 
 def _timeline(history: list[StatusChange], notes) -> list[dict]:
@@ -104,6 +103,8 @@ def case_page(ticket: str):
         description = case.description if personal else public_text(case, case.description)
         categories = staff_store.category_table(db)
         agencies = staff_store.agency_names(db)
+        chat = conversation.case_items(db, case, personal)
+        thread_open = threads.is_open(db, current_services().settings.thread_idle_seconds, case_id=case.id)
     can_work = access.may_work_case(g.staff, case)
     overdue = bool(case.target_due_at and STATES[case.status].open
                    and case.target_due_at.replace(tzinfo=case.target_due_at.tzinfo or timezone.utc)
@@ -112,7 +113,24 @@ def case_page(ticket: str):
                            description=description, timeline=timeline, photos=photos, messages=messages,
                            exact_place=access.sees_exact_place(g.staff),
                            next_states=sorted(TRANSITIONS.get(case.status, ())), can_work=can_work,
-                           categories=categories, agencies=agencies, overdue=overdue)
+                           categories=categories, agencies=agencies, overdue=overdue, conversation=chat,
+                           thread_open=thread_open,
+                           conversation_url=url_for("console_cases.case_conversation", ticket=case.ticket),
+                           close_url=url_for("console_cases.close_thread", ticket=case.ticket)
+                           if can_work and thread_open else None)
+
+
+@blueprint.get("/cases/<ticket>/conversation")
+@role_required(*access.CASE_READERS)
+def case_conversation(ticket: str):
+    """The chat with the citizen as JSON, for the case page's live view."""
+    with current_services().transaction() as db:
+        case = _load_case(db, ticket)
+        items = conversation.case_items(db, case, access.sees_personal_data(g.staff, case))
+        open_now = threads.is_open(db, current_services().settings.thread_idle_seconds, case_id=case.id)
+    response = jsonify({"open": open_now, "items": items})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @blueprint.get("/cases/<ticket>/photos/<int:content_id>")
@@ -197,6 +215,16 @@ def reply(ticket: str):
     def action(db, case):
         work.reply_to_citizen(db, case, request.form.get("text", ""), actor(), address=request.remote_addr)
         return "ส่งข้อความถึงประชาชนแล้ว (reply sent)"
+    return _act(ticket, action)
+
+
+@blueprint.post("/cases/<ticket>/thread/close")
+@role_required(*access.CASE_WORKERS)
+def close_thread(ticket: str):
+    def action(db, case):
+        if not work.close_thread(db, case, actor(), address=request.remote_addr):
+            raise ValueError("ไม่มีการสนทนาที่เปิดอยู่ (no open conversation)")
+        return "ปิดการสนทนาแล้ว ข้อความต่อไปของประชาชนจะไปที่ระบบตามปกติ (conversation closed)"
     return _act(ticket, action)
 
 

@@ -11,16 +11,20 @@ from __future__ import annotations
 import io
 from collections import Counter
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from bot.console import access
+from bot import messages as catalogue
+from bot.casework import threads
+from bot.console import access, conversation
 from bot.console.auth import actor, audit, role_required
 from bot.console.exports import SafeCsvWriter
 from bot.jobs import deliver_after_commit
 from bot.services import current_services
 from storage import outbox
-from storage.models import Case, Citizen, HandoverRequest, Opinion, OpinionTopic, StaffUser, Volunteer, utcnow
+from storage.models import (
+    Case, Citizen, HandoverMessage, HandoverRequest, Opinion, OpinionTopic, StaffUser, StoredContent, Volunteer, utcnow,
+)
 
 blueprint = Blueprint("console_community", __name__)
 # Thai particles and fillers that say nothing about an opinion's subject.
@@ -46,25 +50,76 @@ def handover_act(request_id: int):
     with current_services().transaction() as db:
         row = db.scalar(_visible_handovers(g.staff).where(HandoverRequest.id == request_id)) or abort(404)
         what = request.form.get("action")
+        back = url_for("console_community.handover_page", request_id=row.id) if request.form.get("from") == "page" \
+            else url_for("console_community.handovers")
         if what == "take":
             row.status, row.taken_by = "taken", actor()
         elif what == "close":
             row.status, row.closed_at = "closed", utcnow()
+            threads.close_by_staff(db, actor(), handover=row)
         elif what == "reply":
-            text = request.form.get("text", "").strip()
+            text = request.form.get("text", "").strip()[:4500]
             citizen = db.get(Citizen, row.citizen_id) if row.citizen_id else None
             if not text or citizen is None or not citizen.active:
                 flash("ส่งข้อความไม่ได้ (cannot reach the citizen)", "error")
-                return redirect(url_for("console_community.handovers"))
+                return redirect(back)
+            lang = catalogue.language_of(citizen.language)
+            said = catalogue.text("thread_staff_reply", lang, text=text,
+                                  subject=catalogue.text("thread_subject_handover", lang, number=row.id))
             message = outbox.add_message(db, kind="push", recipient=citizen.line_user_id,
-                                         messages=[{"type": "text", "text": text[:4900]}])
+                                         messages=[catalogue.text_message(said[:4900])])
             deliver_after_commit(db, message.id)
+            threads.staff_wrote_on_handover(db, row, actor(), text)  # the citizen's answers come back here
             row.status, row.taken_by = "taken", row.taken_by or actor()
         else:
             abort(400)
         audit(db, f"handover_{what}", f"handover:{row.id}")
     flash("บันทึกแล้ว (saved)", "ok")
-    return redirect(url_for("console_community.handovers"))
+    return redirect(back)
+
+
+@blueprint.get("/handovers/<int:request_id>")
+@role_required("administrator", "agency_staff")
+def handover_page(request_id: int):
+    """One hand-over with its conversation, live: the citizen's answers appear while the page is open."""
+    with current_services().transaction() as db:
+        row = db.scalar(_visible_handovers(g.staff).where(HandoverRequest.id == request_id)) or abort(404)
+        chat = conversation.handover_items(db, row)
+        thread_open = threads.is_open(db, current_services().settings.thread_idle_seconds, handover_id=row.id) \
+            or (row.status != "closed" and row.reason == "asked")
+        db.expunge(row)
+    return render_template("console/handover.html", row=row, conversation=chat, thread_open=thread_open,
+                           conversation_url=url_for("console_community.handover_conversation", request_id=request_id),
+                           close_url=None)
+
+
+@blueprint.get("/handovers/<int:request_id>/conversation")
+@role_required("administrator", "agency_staff")
+def handover_conversation(request_id: int):
+    with current_services().transaction() as db:
+        row = db.scalar(_visible_handovers(g.staff).where(HandoverRequest.id == request_id)) or abort(404)
+        items = conversation.handover_items(db, row)
+        open_now = threads.is_open(db, current_services().settings.thread_idle_seconds, handover_id=row.id) \
+            or (row.status != "closed" and row.reason == "asked")
+    response = jsonify({"open": open_now, "items": items})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.get("/handovers/<int:request_id>/photos/<int:content_id>")
+@role_required("administrator", "agency_staff")
+def handover_photo(request_id: int, content_id: int):
+    with current_services().transaction() as db:
+        row = db.scalar(_visible_handovers(g.staff).where(HandoverRequest.id == request_id)) or abort(404)
+        sent = db.scalar(select(HandoverMessage.id).where(HandoverMessage.handover_id == row.id,
+                                                          HandoverMessage.content_id == content_id))
+        content = db.get(StoredContent, content_id) if sent else None
+        if content is None or content.data is None or content.status != "stored":
+            abort(404)
+        data, mimetype = content.data, content.content_type or "application/octet-stream"
+    response = Response(data, mimetype=mimetype)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 def _visible_handovers(user: StaffUser):

@@ -12,6 +12,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from bot import messages as catalogue
+from bot.casework import threads
 from bot.casework.filing import agency_name, route_case
 from bot.casework.lifecycle import TransitionError, change_status, tell_followers
 from bot.casework.states import STATES, can_move
@@ -20,7 +21,7 @@ from storage import outbox
 from storage import staff as staff_store
 from storage.models import Case, Category, Citizen, utcnow
 
-__all__ = ["TransitionError", "set_status", "forward", "correct_category", "add_note", "reply_to_citizen"]
+__all__ = ["TransitionError", "set_status", "forward", "correct_category", "add_note", "reply_to_citizen", "close_thread"]
 
 
 def set_status(db: Session, case: Case, to_status: str, actor: str, note: str | None = None,
@@ -125,12 +126,21 @@ def reply_to_citizen(db: Session, case: Case, text: str, actor: str, address: st
     if citizen is None or not citizen.active:
         raise ValueError("this citizen cannot be reached in chat")
     lang = catalogue.language_of(citizen.language)
-    prefix = "เจ้าหน้าที่ตอบเรื่อง" if lang == "th" else "Staff reply on"
-    body = f"{prefix} {case.ticket}:\n{text}"[:4900]
+    body = catalogue.text("thread_staff_reply", lang, text=text[:4500],
+                          subject=catalogue.text("thread_subject_case", lang, ticket=case.ticket))
     row = outbox.add_message(db, kind="push", recipient=citizen.line_user_id,
-                             messages=[catalogue.text_message(body)], case_id=case.id)
+                             messages=[catalogue.text_message(body[:4900])], case_id=case.id)
     staff_store.add_note(db, case.id, actor, text, kind="reply")
+    threads.staff_wrote_on_case(db, case, actor)  # the citizen's answers come back to this case
     staff_store.audit(db, actor, "case_reply", case.ticket, {"outbox_id": row.id}, address)
     deliver_after_commit(db, row.id)
     return row.id
 
+
+
+def close_thread(db: Session, case: Case, actor: str, address: str | None = None) -> bool:
+    """End the chat opened by a reply: the citizen's next messages are for the bot again (they are told)."""
+    closed = threads.close_by_staff(db, actor, case=case)
+    if closed:
+        staff_store.audit(db, actor, "case_thread_close", case.ticket, None, address)
+    return closed

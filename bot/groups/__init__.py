@@ -33,6 +33,10 @@ def on_group_text(ctx: Context, text: str) -> None:
             if said.lower() == word or said.lower().startswith(word + " "):
                 getattr(linking, handler)(ctx, word, said[len(word):].strip())
                 return
+    from bot.groups import replies
+
+    if replies.on_text(ctx, said):  # ตอบ <ticket> … / ปิดสนทนา <ticket>: staff talking to the citizen
+        return
     actions.on_note(ctx, text)  # the note after "resolved"; anything else is chatter and gets no answer
 
 

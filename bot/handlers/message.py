@@ -14,6 +14,7 @@ from linebot.v3.webhooks import (
 )
 
 from bot import flows, groups
+from bot.casework import threads
 from bot.flows import understanding
 from bot.context import Context
 from bot.handlers.flood import slowed_down
@@ -33,10 +34,12 @@ def on_message(ctx: Context) -> None:
     if not _danger_to_life(body) and slowed_down(ctx):
         return
     citizen_for(ctx)
+    if threads.route_to_open_thread(ctx):  # an officer's reply or a hand-over is open: the message is theirs
+        return
     if isinstance(body, TextMessageContent):
         flows.on_text(ctx, body.text)
     elif type(body) in MEDIA:
-        flows.on_media(ctx, MEDIA[type(body)], _keep_media(ctx, body, MEDIA[type(body)]), body.id)
+        flows.on_media(ctx, MEDIA[type(body)], keep_media(ctx, body, MEDIA[type(body)]), body.id)
     elif isinstance(body, LocationMessageContent):
         flows.on_location(ctx, body.latitude, body.longitude, body.title, body.address)
     elif isinstance(body, StickerMessageContent):
@@ -48,7 +51,7 @@ def _danger_to_life(body) -> bool:
     return isinstance(body, TextMessageContent) and understanding.urgency_of(body.text).urgent
 
 
-def _keep_media(ctx: Context, body, kind: str) -> int | None:
+def keep_media(ctx: Context, body, kind: str) -> int | None:
     """Record the content and fetch it right after commit: LINE keeps it for an undisclosed time only."""
     provider = getattr(body, "content_provider", None)
     if provider is not None and provider.type != "line":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs
 
 from bot import flows, groups
+from bot.casework import threads
 from bot.context import Context
 from bot.handlers.flood import slowed_down
 from bot.people import citizen_for
@@ -18,5 +19,7 @@ def on_postback(ctx: Context) -> None:
     if slowed_down(ctx):
         return
     citizen_for(ctx)
+    if threads.on_citizen_postback(ctx, data):  # "end chat"; a menu button also ends a thread, then goes on
+        return
     params = ctx.event.postback.params or {}
     flows.on_postback(ctx, data, dict(params))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.db import Base
@@ -35,7 +35,8 @@ class DeliveryAlert(Base):
 
 
 class CaseMessage(Base):
-    """A message a citizen sent about their case while it waited for information from them."""
+    """A message a citizen sent about their case: while it waited for information, or in an open thread with
+    an officer (``bot.casework.threads``)."""
 
     __tablename__ = "case_messages"
 
@@ -43,5 +44,8 @@ class CaseMessage(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     text: Mapped[str | None] = mapped_column(Text)
     content_id: Mapped[int | None] = mapped_column(ForeignKey("stored_content.id", ondelete="SET NULL"))
+    # A shared location (the citizen answering an officer with a pin); ``text`` then holds its title/address.
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
     source_event_id: Mapped[int | None] = mapped_column(ForeignKey("inbox_events.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
