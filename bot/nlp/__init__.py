@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.nlp.categories import Category, categories, cue_category
+from bot.nlp.english import COMMON, english_categories, is_english
 from bot.nlp.intent import Intent, detect_intent
 from bot.nlp.model import shipped_model
 from bot.nlp.normalize import normalize
@@ -74,6 +75,8 @@ def classify(text: str, province: str | None = None, district: str | None = None
     if cued == best:
         confidence = max(confidence, model.threshold)
     urgency: Urgency = detect_urgency(text, norm)
+    if is_english(text):
+        return _english(text, norm, province, district, urgency)
     return Classification(
         category=best,
         confidence=round(confidence, 4),
@@ -88,6 +91,21 @@ def classify(text: str, province: str | None = None, district: str | None = None
         pii=find_pii(text),
         hotlines=urgency.hotlines,
     )
+
+
+def _english(text: str, norm: str, province: str | None, district: str | None, urgency: Urgency) -> Classification:
+    """An English text: its cue category when exactly one matched (confident), else the matched ones or the
+    common categories as choices (not confident: the flow shows them as a list)."""
+    found = english_categories(text)
+    known = {c.id for c in categories()}
+    ordered = [c for c in dict.fromkeys([*found, *COMMON]) if c in known]
+    best = ordered[0]
+    confident = len(found) == 1
+    return Classification(
+        category=best, confidence=0.97 if confident else (0.5 if found else 0.1), confident=confident,
+        alternatives=[Alternative(c, 0.0) for c in ordered[1:1 + max(N_ALTERNATIVES, len(found) - 1)]],
+        agency=route(best, province, district), intent=detect_intent(text, norm), urgent=urgency.urgent,
+        urgency_reason=urgency.reason, hotline=urgency.hotline, pii=find_pii(text), hotlines=urgency.hotlines)
 
 
 __all__ = [

@@ -18,6 +18,7 @@ from bot.places.gazetteer import (
     bangkok_districts,
     district_provinces,
     province_names,
+    provinces,
     subdistrict_places,
 )
 
@@ -30,7 +31,11 @@ _NOT_AREA_BEFORE = re.compile(
     r"(ถนน|ถ\s?\.|ซอย|ซ\s?\.|แยก|หมู่บ้าน|มบ\s?\.|คอนโด|สะพาน|ตลาด|สถานี|สน\s?\.|ทางด่วน|ทางพิเศษ|ท่าเรือ|"
     r"โรงเรียน|ร\s?\.\s?ร\s?\.|โรงพยาบาล|รพ\s?\.|วัด|ห้าง|คลอง|สาย|ปากซอย|โรงแรม|ต้น|bts|mrt|arl|road|soi)\s*$",
     re.IGNORECASE)
-_NOT_AREA_AFTER = re.compile(r"\s*(\d|[-–]|ซอย|ซ\.)")
+_NOT_AREA_AFTER = re.compile(r"\s*(\d|[-–]|ซอย|ซ\.|(road|rd|street|st|soi|alley|lane|market|station|bridge)\b)",
+                             re.IGNORECASE)
+# English markers of a district: "Bang Kapi district", "Khet Bang Kapi", "Amphoe Hang Dong", "district of …".
+_EN_MARK_BEFORE = re.compile(r"\b(khet|amphoe|amphur|district of|district)\s+$")
+_EN_MARK_AFTER = re.compile(r"\s+(district|khet|amphoe)\b")
 # A district after these words is an office the citizen contacted, weaker evidence than "เขตบางกะปิ" alone, and
 # the power company's branches (การไฟฟ้าเขต…) cover other areas than the district offices.
 _OFFICE_BEFORE = re.compile(r"(สำนักงาน|สนง\s?\.?|แจ้ง|ผู้อำนวยการ|ผอ\s?\.?|ที่|ทาง|ฝ่าย\S*|เจ้าหน้าที่|จนท\s?\.?)\s*$")
@@ -82,6 +87,13 @@ def _levels() -> dict[str, _Names]:
     """Province (every spelling), district (Thai, English Bangkok names, misspellings) and sub-district names."""
     districts = {name: name for name in district_provinces()}
     districts.update({d.name_en.lower(): d.name_th for d in bangkok_districts().values()})
+    # Outside Bangkok the list has Thai district names only; each province's capital district is named after
+    # it, so "Mueang Chiang Mai" (and "Muang …") is known from the province's English name.
+    for province in provinces().values():
+        capital = f"เมือง{province.name_th}"
+        if capital in districts:
+            for word in ("mueang", "muang"):
+                districts[f"{word} {province.name_en.lower()}"] = capital
     districts.update(_ALIASES)
     full_provinces = {k: v for k, v in province_names().items() if len(k) >= 5 or k.startswith("กทม")}
     bangkok = {d.name_th for d in bangkok_districts().values()}
@@ -127,6 +139,8 @@ def read(text: str) -> Found:
         if not _is_road(lowered, at, length):
             if kind == "full_province":
                 said["province"].append(name)
+            elif kind == "district" and _english_marked(lowered, at, length):
+                said["marked"].append(name)
             elif kind == "district" and length >= _MIN_UNMARKED and name not in _UNMARKED_STOP:
                 said["district"].append(name)
         at += length  # a shorter name inside a longer one (พร้าว in ลาดพร้าว) is no name
@@ -144,7 +158,14 @@ def _longest(text: str, at: int, levels: dict[str, _Names]) -> tuple[int, str | 
     return best
 
 
+def _english_marked(text: str, at: int, length: int) -> bool:
+    """An English district name with its English marker ("Bang Kapi district", "Khet Bang Kapi")."""
+    if not text[at:at + length].isascii():
+        return False
+    return bool(_EN_MARK_BEFORE.search(text[max(0, at - 14):at]) or _EN_MARK_AFTER.match(text, at + length))
+
+
 def _is_road(text: str, at: int, length: int) -> bool:
     before = text[max(0, at - 12):at]
-    after = text[at + length:at + length + 4]
+    after = text[at + length:at + length + 10]
     return bool(_NOT_AREA_BEFORE.search(before) or _NOT_AREA_AFTER.match(after))

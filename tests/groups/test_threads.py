@@ -126,7 +126,7 @@ def test_the_citizen_leaves_the_thread_by_asking_for_the_menu_and_an_idle_thread
         assert session.scalar(select(func.count()).select_from(CaseMessage)) == 1  # only "สะดวกค่ะ"
 
 
-def test_an_emergency_or_another_ticket_leaves_the_thread(groups, line):
+def test_an_emergency_or_another_cases_ticket_leaves_the_thread(groups, line):
     gid, members = groups.link()
     case_id = groups.file()
     citizen = groups.citizen_of(case_id)
@@ -139,6 +139,18 @@ def test_an_emergency_or_another_ticket_leaves_the_thread(groups, line):
     with groups.session() as session:
         assert session.scalar(select(StaffThread.closed_by)) == "citizen"
         assert session.scalar(select(func.count()).select_from(CaseMessage)) == 0
+
+    # Another case's number is a question about that case; their own case's number stays in the thread.
+    other = groups.case(groups.file()).ticket
+    with groups.bot.app.app_context(), groups.session() as session:
+        reply_to_citizen(session, session.get(Case, case_id), "ขอรายละเอียดเพิ่มครับ", "staff:1")
+    chat._await(1)
+    chat.send(f"เรื่อง {groups.case(case_id).ticket} ค่ะ หลุมลึกประมาณ 30 ซม.")
+    assert "ส่งถึงเจ้าหน้าที่แล้ว" in chat.said
+    chat.send(other)
+    assert "ส่งถึงเจ้าหน้าที่แล้ว" not in chat.said and messages.text("thread_left") in chat.said
+    with groups.session() as session:
+        assert session.scalar(select(func.count()).select_from(CaseMessage)) == 1
 
 
 def test_a_hand_over_is_a_conversation_until_staff_close_it(groups, line, new_console_client):
