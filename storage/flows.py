@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -15,10 +15,12 @@ from storage.models import (
     CaseSupporter,
     Citizen,
     Consent,
+    HandoverMessage,
     HandoverRequest,
     InboxEvent,
     Opinion,
     OpinionTopic,
+    StaffThread,
     StoredContent,
     Volunteer,
     utcnow,
@@ -157,6 +159,7 @@ def erase_citizen(session: Session, citizen: Citizen, mask_text=None) -> dict[st
     for message in session.scalars(select(CaseMessage).where(CaseMessage.case_id.in_(case_ids))) if case_ids \
             else []:
         message.text = mask(message.text) if message.text else None
+        message.latitude = message.longitude = None
     content_ids = select(CaseAttachment.content_id).where(CaseAttachment.case_id.in_(case_ids)) if case_ids \
         else select(StoredContent.id).where(False)
     counts["photos"] = session.execute(
@@ -168,6 +171,11 @@ def erase_citizen(session: Session, citizen: Citizen, mask_text=None) -> dict[st
         .values(payload='{"erased": true}')).rowcount or 0
     session.execute(update(Opinion).where(Opinion.citizen_id == citizen.id).values(citizen_id=None))
     session.execute(update(CaseSupporter).where(CaseSupporter.citizen_id == citizen.id).values(citizen_id=None))
+    handover_ids = select(HandoverRequest.id).where(HandoverRequest.citizen_id == citizen.id)
+    session.execute(delete(HandoverMessage).where(HandoverMessage.handover_id.in_(handover_ids),
+                                                  HandoverMessage.sender == "citizen"))
+    session.execute(update(StaffThread).where(StaffThread.citizen_id == citizen.id, StaffThread.closed_at.is_(None))
+                    .values(closed_at=utcnow(), closed_by="citizen"))
     session.execute(update(HandoverRequest).where(HandoverRequest.citizen_id == citizen.id)
                     .values(citizen_id=None, line_user_id=None, message=None))
     volunteer = get_volunteer(session, citizen.id)

@@ -188,3 +188,19 @@ def test_a_hand_over_is_a_conversation_until_staff_close_it(groups, line, new_co
     assert flow_of(groups, chat.user_id) == "complaint"
     with groups.session() as session:
         assert session.scalar(select(func.count()).select_from(HandoverMessage)) == 3
+
+
+def test_delete_my_data_leaves_the_thread_and_removes_what_the_citizen_said_in_it(groups, line):
+    chat = Chat(line, line.create_user("มานะ ใจกล้า")["user_id"])
+    chat.send("คุยกับเจ้าหน้าที่")
+    chat.send("บ้านเลขที่ 99 ถูกน้ำท่วม โทร 0812345678")
+    chat.send("ส่งตำแหน่งให้นะคะ")
+    assert line.send_location(chat.user_id, 13.75, 100.5, title="บ้าน").status == 200
+    wait_until(lambda: count(groups, HandoverMessage) == 2, what="the citizen's messages in the hand-over")
+    chat.send("ลบข้อมูลของฉัน")  # their right: never swallowed by the thread
+    chat.tap("ยืนยันลบข้อมูล")
+    assert "ลบข้อมูลส่วนบุคคลของคุณเรียบร้อยแล้ว" in chat.said
+    assert count(groups, HandoverMessage) == 0
+    with groups.session() as session:
+        assert session.scalar(select(StaffThread.closed_by)) == "citizen"
+        assert session.scalar(select(HandoverRequest.message)) is None
