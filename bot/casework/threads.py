@@ -124,6 +124,8 @@ def _starts_something_else(ctx: Context, thread: StaffThread, said: str) -> bool
         return False
     if _urgent(said):
         return True
+    if TYPED_SERVICES.get(word) == "handover" and thread.handover_id is not None:
+        return False  # asking for a person while talking to one: it is said to them
     if word in engine.MENU_WORDS | engine.CANCEL_WORDS | engine.HELP_WORDS | privacy.ERASE_WORDS \
             or word in TYPED_SERVICES or word in subscription.SETTINGS_WORDS:
         return True

@@ -33,6 +33,11 @@ REFUSALS = {
 
 # --- the signed-in user -----------------------------------------------------------------------------------
 
+# Sent by the console's own background requests (static/conversation.js): they do not keep a session alive,
+# so an unattended tab still signs out after CONSOLE_IDLE_SECONDS.
+BACKGROUND_HEADER = "X-Siang-Background"
+
+
 @blueprint.before_app_request
 def load_staff() -> None:
     g.staff = None
@@ -50,7 +55,8 @@ def load_staff() -> None:
     if user is None or not user.active or session.get("version") != user.session_version:
         session.clear()
         return
-    session["seen_at"] = now
+    if request.headers.get(BACKGROUND_HEADER) != "1":  # a page polling by itself is not the officer at work
+        session["seen_at"] = now
     g.staff = user
 
 

@@ -30,7 +30,7 @@
   }
 
   function refresh() {
-    fetch(box.dataset.conversationUrl, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+    fetch(box.dataset.conversationUrl, {credentials: "same-origin", headers: {"Accept": "application/json", "X-Siang-Background": "1"}})
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {
         if (!data) { return; }

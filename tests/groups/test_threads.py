@@ -204,3 +204,18 @@ def test_delete_my_data_leaves_the_thread_and_removes_what_the_citizen_said_in_i
     with groups.session() as session:
         assert session.scalar(select(StaffThread.closed_by)) == "citizen"
         assert session.scalar(select(HandoverRequest.message)) is None
+
+
+def test_the_end_chat_button_leaves_the_thread_and_asking_for_a_person_again_stays_in_it(groups, line):
+    chat = Chat(line, line.create_user("ชูใจ ใจดี")["user_id"])
+    chat.send("คุยกับเจ้าหน้าที่")
+    chat.send("ขอคุยเรื่องเบี้ยผู้สูงอายุ")
+    chat.send("คุยกับเจ้าหน้าที่")  # said to the person already being asked for, not a second request
+    assert "ส่งถึงเจ้าหน้าที่แล้ว" in chat.said
+    chat.tap(messages.text("thread_btn_leave"))
+    assert messages.text("thread_left") in chat.said
+    chat.send(STORY)
+    assert flow_of(groups, chat.user_id) == "complaint"
+    with groups.session() as session:
+        assert session.scalar(select(func.count()).select_from(HandoverRequest)) == 1
+        assert [m.text for m in session.scalars(select(HandoverMessage))] == ["คุยกับเจ้าหน้าที่"]
