@@ -67,6 +67,8 @@ def case_card(session: Session, case: Case, last_actor: str | None = None) -> di
         ("grp_card_citizen", citizen),
         ("grp_card_due", thai_date(case.target_due_at, LANG)),
     ]
+    if case.citizen_id is not None:  # staff answer the citizen from here: bot.groups.replies
+        rows.append(("grp_card_reply", text("grp_card_reply_how", LANG, ticket=case.ticket)))
     if last_actor:
         rows.append(("grp_card_by", last_actor))
     title = text("grp_card_title_urgent" if case.urgent else "grp_card_title", LANG, ticket=case.ticket)

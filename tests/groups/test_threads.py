@@ -16,7 +16,7 @@ from storage.models import (
     Case, CaseAttachment, CaseMessage, FlowState, HandoverMessage, HandoverRequest, StaffThread, utcnow,
 )
 from tests.flows.conftest import Chat
-from tests.groups.conftest import wait_until
+from tests.groups.conftest import card_rows, wait_until
 
 @pytest.fixture
 def new_console_client(bot):
@@ -54,7 +54,8 @@ def test_a_citizens_answers_to_a_group_reply_reach_the_case_and_the_group_not_a_
     ticket, citizen = groups.case(case_id).ticket, groups.citizen_of(case_id)
     chat = Chat(line, citizen)
     cases_before = count(groups, Case)
-    wait_until(lambda: groups.cards(gid), what="the case card in the group")
+    [card] = wait_until(lambda: groups.cards(gid), what="the case card in the group")
+    assert f"ตอบ {ticket}" in card_rows(card)["ตอบประชาชน"]  # the card says how to answer the citizen
 
     answer = groups.say(gid, members[0], f"ตอบ {ticket} ขอรูปหลุมเพิ่มเติม และตำแหน่งที่แน่นอนครับ")
     assert ticket in answer[0]["text"] and "ส่งข้อความถึงประชาชนแล้ว" in answer[0]["text"]
