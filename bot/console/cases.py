@@ -117,7 +117,7 @@ def case_page(ticket: str):
         categories = staff_store.category_table(db)
         agencies = staff_store.agency_names(db)
         together = work_views.case_context(db, case)
-    can_work = access.may_work_case(g.staff, case)
+        can_work = access.may_work_case(g.staff, case)  # inside: a co-handler's part is read from the session
     overdue = bool(case.target_due_at and STATES[case.status].open
                    and case.target_due_at.replace(tzinfo=case.target_due_at.tzinfo or timezone.utc)
                    < datetime.now(timezone.utc))
