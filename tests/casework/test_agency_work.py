@@ -58,7 +58,12 @@ def test_an_invited_agency_co_handles_without_taking_the_case_and_the_citizen_re
     said = json.dumps([p["message"] for p in pushes], ensure_ascii=False)
     assert "การประปานครหลวง" in said and "ร่วมดำเนินการ" in said and "ซ่อมท่อประปาเสร็จ" in said
     with bot.app.app_context(), services.transaction() as db:
-        card = timeline_card(db.get(Case, case_id), "th")
+        case = db.get(Case, case_id)
+        card, ticket = timeline_card(case, "th"), case.ticket
+    # The citizen asks in chat (ติดตามเรื่อง by ticket number) and reads the same one timeline.
+    assert line.send_text(user, ticket).status == 200
+    answer = line.wait_for_messages(user, 4, timeout=WAIT)[-1]["message"]
+    assert "โดย การประปานครหลวง" in json.dumps(answer, ensure_ascii=False)
     texts = shown(card)
     assert_no_codes(texts, "th")
     joined = "\n".join(texts)
