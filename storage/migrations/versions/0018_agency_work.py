@@ -71,11 +71,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_response_templates")),
     )
     op.create_index("ix_response_templates_agency_id", "response_templates", ["agency_id"])
-    with op.batch_alter_table("cases") as batch:
-        batch.add_column(sa.Column("assigned_to", BIG_ID, nullable=True))
-        batch.create_foreign_key(op.f("fk_cases_assigned_to_staff_users"), "staff_users", ["assigned_to"], ["id"],
-                                 ondelete="SET NULL")
-        batch.create_index("ix_cases_assigned_to", ["assigned_to"])
+    # Never a batch (copy-and-move) of ``cases`` on SQLite: it would drop the dashboard's triggers (0016).
+    # SQLite's ALTER TABLE cannot add the foreign key; staff accounts are disabled, not deleted, there.
+    op.add_column("cases", sa.Column("assigned_to", BIG_ID, nullable=True))
+    if op.get_bind().dialect.name == "postgresql":
+        op.create_foreign_key(op.f("fk_cases_assigned_to_staff_users"), "cases", "staff_users", ["assigned_to"],
+                              ["id"], ondelete="SET NULL")
+    op.create_index("ix_cases_assigned_to", "cases", ["assigned_to"])
     op.add_column("status_changes", sa.Column("agency_id", sa.String(96), nullable=True))
     op.add_column("status_changes", sa.Column("part", sa.Boolean(), nullable=False, server_default="0"))
     op.add_column("case_notes", sa.Column("agency_id", sa.String(96), nullable=True))
@@ -96,10 +98,10 @@ def downgrade() -> None:
         with op.batch_alter_table(table) as batch:
             for column in columns:
                 batch.drop_column(column)
-    with op.batch_alter_table("cases") as batch:
-        batch.drop_index("ix_cases_assigned_to")
-        batch.drop_constraint(op.f("fk_cases_assigned_to_staff_users"), type_="foreignkey")
-        batch.drop_column("assigned_to")
+    op.drop_index("ix_cases_assigned_to", "cases")
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_constraint(op.f("fk_cases_assigned_to_staff_users"), "cases", type_="foreignkey")
+    op.execute("ALTER TABLE cases DROP COLUMN assigned_to")  # SQLite >= 3.35 drops in place, keeping triggers
     op.drop_table("response_templates")
     op.drop_table("case_forwards")
     op.drop_table("case_parts")
