@@ -59,6 +59,9 @@ class Settings:
     # Public base URL of the staff console; agencies' group case cards link to the case page (photos,
     # details) behind the console's login. Empty: cards carry no such link.
     console_base_url: str = ""
+    # Public base URL at which LINE fetches the after-photos of resolved cases (signed, expiring links to
+    # /media/...). Empty: the console's base URL; both empty: the citizen's push carries the note only.
+    media_base_url: str = ""
     # A conversation left idle this long pauses, its draft kept for the citizen to resume.
     flow_idle_seconds: int = 1800
     # An open conversation with staff (an officer's reply, a hand-over) left this long without a message
@@ -104,7 +107,8 @@ class Settings:
                     f"{required.upper()} is not set: copy it from the LINE Developers console "
                     "(Messaging API tab), or run `siang dev`, which sets it for the local emulator"
                 )
-        for url_name in ("line_api_base_url", "line_data_api_base_url", "timeline_base_url", "console_base_url"):
+        for url_name in ("line_api_base_url", "line_data_api_base_url", "timeline_base_url", "console_base_url",
+                         "media_base_url"):
             url = values.get(url_name, "")
             if url and not url.startswith(("http://", "https://")):
                 raise ConfigError(f"{url_name.upper()} must start with http:// or https://, got {url!r}")

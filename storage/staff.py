@@ -132,8 +132,9 @@ def audit_entries(session: Session, *, actor: str | None = None, action: str | N
     return list(session.scalars(query))
 
 
-def add_note(session: Session, case_id: int, author: str, text: str, kind: str = "note") -> CaseNote:
-    note = CaseNote(case_id=case_id, author=author, text=text, kind=kind)
+def add_note(session: Session, case_id: int, author: str, text: str, kind: str = "note",
+             agency_id: str | None = None) -> CaseNote:
+    note = CaseNote(case_id=case_id, author=author, text=text, kind=kind, agency_id=agency_id)
     session.add(note)
     session.flush()
     return note

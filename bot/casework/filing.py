@@ -92,7 +92,8 @@ def file_case(session: Session, draft: CaseDraft, citizen_id: int | None, actor:
     )
     session.add(case)
     session.flush()
-    session.add(StatusChange(case_id=case.id, from_status=None, to_status="received", actor=actor, created_at=now))
+    session.add(StatusChange(case_id=case.id, from_status=None, to_status="received", actor=actor,
+                             agency_id=case.agency_id, created_at=now))
     return case
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot import messages as catalogue
 from bot.jobs import deliver_after_commit
+from bot.casework import proof
 from bot.casework.filing import agency_name
 from bot.casework.states import STATES, can_move
 from bot.messages.status_cards import citizen_text, rating_question, status_card, timeline_url
@@ -56,6 +57,11 @@ def change_status(session: Session, case: Case, to_status: str, actor: str, note
     from_status = case.status
     if not can_move(from_status, to_status):
         raise TransitionError(f"case {case.ticket}: {from_status} -> {to_status} is not allowed")
+    if to_status == "resolved":
+        try:
+            proof.check_resolution(session, case, note)
+        except proof.ProofMissing as missing:
+            raise TransitionError(str(missing)) from missing
     now = now or utcnow()
     case.status = to_status
     case.updated_at = now
@@ -70,7 +76,7 @@ def change_status(session: Session, case: Case, to_status: str, actor: str, note
     stored_note = "\n\n".join(part for part in (reason, note) if part) or None
     stored_note_en = "\n\n".join(part for part in (reason, note_en) if part) if note_en else None
     change = StatusChange(case_id=case.id, from_status=from_status, to_status=to_status, actor=actor,
-                          note=stored_note, note_en=stored_note_en, created_at=now)
+                          note=stored_note, note_en=stored_note_en, agency_id=case.agency_id, created_at=now)
     session.add(change)
     _notify(session, case, to_status, note, note_en, reason)
     session.flush()
@@ -86,7 +92,7 @@ def tell_followers(session: Session, case: Case, actor: str, note: str, note_en:
     """A history entry that keeps the status (e.g. a new owner while waiting for the citizen), told to everyone
     following the case as a short text in their language."""
     change = StatusChange(case_id=case.id, from_status=case.status, to_status=case.status, actor=actor, note=note,
-                          note_en=note_en, created_at=utcnow())
+                          note_en=note_en, agency_id=case.agency_id, created_at=utcnow())
     session.add(change)
     for citizen in case_store.followers(session, case):
         lang = catalogue.language_of(citizen.language)
@@ -149,14 +155,15 @@ def forwarding_notes(session: Session, from_agency: str | None, to_agency: str) 
 def _notify(session: Session, case: Case, to_status: str, note: str | None, note_en: str | None,
             reason: str | None) -> None:
     """One status card per follower, in their language; the filer alone is asked to rate a resolution (the
-    rating and "really solved?" are theirs to give)."""
+    rating and "really solved?" are theirs to give). A resolution's after-photo follows its card as an image."""
     link = timeline_url(_timeline_base(), case.ticket)
+    photos = proof.photo_messages(session, case) if to_status == "resolved" else []
     for citizen in case_store.followers(session, case):
         lang = catalogue.language_of(citizen.language)
         agency = agency_name(session, case.agency_id, lang) or catalogue.text("status_agency_unknown", lang)
         messages = [status_card(ticket=case.ticket, status=to_status, lang=lang, agency_name=agency,
                                 note=citizen_text(note, note_en, lang), reason=citizen_text(reason, None, lang),
-                                timeline_url=link)]
+                                timeline_url=link), *photos]
         if to_status == "resolved" and citizen.id == case.citizen_id:
             messages.append(rating_question(case.id, case.ticket, lang))
         _push(session, case, citizen, messages)

@@ -135,7 +135,9 @@ def categories():
             category.target_days = days
             category.label_th = request.form.get("label_th") or category.label_th
             category.active = request.form.get("active", "1") == "1"
-            audit(db, "category_save", category.id, target_days_from=old, target_days_to=days)
+            category.requires_after_photo = request.form.get("after_photo") == "1"
+            audit(db, "category_save", category.id, target_days_from=old, target_days_to=days,
+                  requires_after_photo=category.requires_after_photo)
             flash("บันทึกแล้ว (saved)", "ok")
             return redirect(url_for("console_admin.categories"))
         rows = list(db.scalars(select(Category).order_by(Category.position, Category.id)))

@@ -10,9 +10,11 @@ from datetime import datetime, timedelta, timezone
 from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from bot.casework import cohandling, proof
+from bot.casework.filing import agency_name
 from bot.casework.states import STATES, TRANSITIONS
 from bot.casework import threads
-from bot.console import access, conversation, work
+from bot.console import access, conversation, work, work_views
 from bot.console.auth import actor, login_required, role_required
 from bot.console.exports import SafeCsvWriter
 from bot.console.params import day
@@ -42,10 +44,18 @@ def home():
 def queue():
     with current_services().transaction() as db:
         result = queue_page(db, g.staff, request.args)
+        officers = work_views.officers_for_filter(db, g.staff)
         categories = staff_store.category_table(db)
         agencies = staff_store.agency_names(db) if g.staff.role != "agency_staff" else {}
     return render_template("console/queue.html", result=result, args=request.args, states=STATES,
-                           categories=categories, agencies=agencies)
+                           categories=categories, agencies=agencies, officers=officers,
+                           overdue_ids=_overdue_ids(result.cases))
+
+
+def _overdue_ids(cases: list[Case]) -> set[int]:
+    now = datetime.now(timezone.utc)
+    return {c.id for c in cases if c.target_due_at and STATES[c.status].open
+            and c.target_due_at.replace(tzinfo=c.target_due_at.tzinfo or timezone.utc) < now}
 
 
 def _load_case(db, ticket: str) -> Case:
@@ -74,9 +84,11 @@ def _citizen_messages(db, case: Case) -> list[dict]:
 
 
 def _timeline(history: list[StatusChange], notes) -> list[dict]:
-    items = [{"at": h.created_at, "kind": "status", "status": h.to_status, "from": h.from_status,
-              "actor": h.actor, "text": h.note} for h in history]
-    items += [{"at": n.created_at, "kind": n.kind, "actor": n.author, "text": n.text} for n in notes]
+    """Every agency's steps in one list: the lead's status changes, co-handlers' part steps, notes."""
+    items = [{"at": h.created_at, "kind": "part" if h.part else "status", "status": h.to_status,
+              "from": h.from_status, "actor": h.actor, "text": h.note, "agency": h.agency_id} for h in history]
+    items += [{"at": n.created_at, "kind": n.kind, "actor": n.author, "text": n.text, "agency": n.agency_id}
+              for n in notes]
     return sorted(items, key=lambda item: (item["at"].replace(tzinfo=item["at"].tzinfo or timezone.utc)))
 
 
@@ -94,7 +106,7 @@ def case_page(ticket: str):
         timeline = _timeline(history, staff_store.notes_of(db, case.id))
         photos = list(db.scalars(select(CaseAttachment.content_id).join(
             StoredContent, StoredContent.id == CaseAttachment.content_id).where(
-            CaseAttachment.case_id == case.id, StoredContent.status == "stored")))
+            CaseAttachment.case_id == case.id, CaseAttachment.kind == "citizen", StoredContent.status == "stored")))
         messages = _citizen_messages(db, case)
         if not personal:
             messages = [{**m, "text": public_text(case, m["text"])} for m in messages]
@@ -105,7 +117,8 @@ def case_page(ticket: str):
         agencies = staff_store.agency_names(db)
         chat = conversation.case_items(db, case, personal)
         thread_open = threads.is_open(db, current_services().settings.thread_idle_seconds, case_id=case.id)
-    can_work = access.may_work_case(g.staff, case)
+        together = work_views.case_context(db, case)
+        can_work = access.may_work_case(g.staff, case)  # inside: a co-handler's part is read from the session
     overdue = bool(case.target_due_at and STATES[case.status].open
                    and case.target_due_at.replace(tzinfo=case.target_due_at.tzinfo or timezone.utc)
                    < datetime.now(timezone.utc))
@@ -113,7 +126,7 @@ def case_page(ticket: str):
                            description=description, timeline=timeline, photos=photos, messages=messages,
                            exact_place=access.sees_exact_place(g.staff),
                            next_states=sorted(TRANSITIONS.get(case.status, ())), can_work=can_work,
-                           categories=categories, agencies=agencies, overdue=overdue, conversation=chat,
+                           categories=categories, agencies=agencies, overdue=overdue, conversation=chat, **together,
                            thread_open=thread_open,
                            conversation_url=url_for("console_cases.case_conversation", ticket=case.ticket),
                            close_url=url_for("console_cases.close_thread", ticket=case.ticket)
@@ -150,11 +163,12 @@ def case_photo(ticket: str, content_id: int):
     return response
 
 
-def _act(ticket: str, action) -> Response:
-    """Run one action on a case the user may work, then come back to the case page."""
+def _act(ticket: str, action, lead_only: bool = False) -> Response:
+    """Run one action on a case the user may work (``lead_only``: the lead agency's work, which a
+    co-handler's staff may not do), then come back to the case page."""
     with current_services().transaction() as db:
         case = _load_case(db, ticket)
-        if not access.may_work_case(g.staff, case):
+        if not access.may_work_case(g.staff, case) or (lead_only and not access.leads_case(g.staff, case)):
             abort(403)
         try:
             message = action(db, case)
@@ -174,21 +188,32 @@ def _act(ticket: str, action) -> Response:
 def change_status(ticket: str):
     form = request.form
 
+    photo = request.files.get("after_photo")
+
     def action(db, case):
+        if photo is not None and photo.filename:  # the after-photo may come with the resolution itself
+            proof.store_upload(db, case, photo.read(), photo.mimetype, actor(), photo.filename)
         work.set_status(db, case, form.get("status", ""), actor(), note=form.get("note", "").strip(),
                         reason=form.get("reason", "").strip(), address=request.remote_addr)
-        return "เปลี่ยนสถานะแล้ว และแจ้งประชาชนทาง LINE (status changed; the citizen is notified)"
-    return _act(ticket, action)
+        message = "เปลี่ยนสถานะแล้ว และแจ้งประชาชนทาง LINE (status changed; the citizen is notified)"
+        still_open = cohandling.open_parts(db, case) if case.status == "resolved" else []
+        if still_open:
+            message += " · หน่วยงานร่วมที่ยังไม่เสร็จ: " + ", ".join(
+                f"{agency_name(db, p.agency_id) or p.agency_id} ({cohandling.part_label(p.status)})"
+                for p in still_open)
+        return message
+    return _act(ticket, action, lead_only=True)
 
 
 @blueprint.post("/cases/<ticket>/forward")
 @role_required(*access.CASE_WORKERS)
 def forward(ticket: str):
     def action(db, case):
+        override = g.staff.role == "administrator" and request.form.get("override") == "1"
         work.forward(db, case, request.form.get("agency", ""), actor(), note=request.form.get("note", "").strip(),
-                     address=request.remote_addr)
+                     address=request.remote_addr, override=override)
         return "ส่งต่อหน่วยงานแล้ว (forwarded)"
-    return _act(ticket, action)
+    return _act(ticket, action, lead_only=True)
 
 
 @blueprint.post("/cases/<ticket>/category")
@@ -197,14 +222,15 @@ def correct_category(ticket: str):
     def action(db, case):
         work.correct_category(db, case, request.form.get("category", ""), actor(), address=request.remote_addr)
         return "แก้ไขประเภทแล้ว (category corrected)"
-    return _act(ticket, action)
+    return _act(ticket, action, lead_only=True)
 
 
 @blueprint.post("/cases/<ticket>/notes")
 @role_required(*access.CASE_WORKERS)
 def add_note(ticket: str):
     def action(db, case):
-        work.add_note(db, case, request.form.get("text", ""), actor(), address=request.remote_addr)
+        work.add_note(db, case, request.form.get("text", ""), actor(), address=request.remote_addr,
+                      agency_id=g.staff.agency_id or case.agency_id)
         return "บันทึกแล้ว (note saved)"
     return _act(ticket, action)
 

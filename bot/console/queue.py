@@ -1,7 +1,8 @@
 """The case queue as a query: filters, text/ticket search, sorting and pagination, scoped to the user.
 
 Open urgent cases (danger to life) come first whatever the sort: an officer opening the queue sees them
-before anything else."""
+before anything else. In an officer's own list ("my cases", or filtered by officer) their overdue cases come
+next, before the rest in the chosen order."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.casework.states import STATES
 from bot.console.access import scoped
 from bot.console.params import page_number
-from storage.models import Case, StaffUser, utcnow
+from storage.models import Case, CasePart, StaffUser, utcnow
 
 OPEN_STATES = tuple(s.id for s in STATES.values() if s.open)
 SORTS = {
@@ -25,6 +26,26 @@ SORTS = {
 }
 PER_PAGE = 25
 URGENT_FIRST = case((and_(Case.urgent.is_(True), Case.status.in_(OPEN_STATES)), 0), else_=1)
+
+
+def overdue_first():
+    return case((and_(Case.status.in_(OPEN_STATES), Case.target_due_at < utcnow()), 0), else_=1)
+
+
+def officer_of(user: StaffUser, args: Mapping[str, str]) -> int | None:
+    """The officer whose list is asked for: ``mine=1`` is the user, ``officer=<id>`` another one."""
+    if args.get("mine") == "1":
+        return user.id
+    try:
+        return int(args["officer"]) if args.get("officer") else None
+    except ValueError:
+        return None
+
+
+def assigned_to(officer_id: int):
+    """Cases the officer works: assigned to them as the lead's officer, or their part as a co-handler's."""
+    return (Case.assigned_to == officer_id) | Case.id.in_(
+        select(CasePart.case_id).where(CasePart.assigned_to == officer_id))
 
 
 @dataclass
@@ -44,6 +65,9 @@ def filtered(user: StaffUser, args: Mapping[str, str]) -> Select:
     for field, column in (("category", Case.category), ("agency", Case.agency_id), ("province", Case.province)):
         if args.get(field):
             query = query.where(column == args[field])
+    officer = officer_of(user, args)
+    if officer is not None:
+        query = query.where(assigned_to(officer))
     if args.get("urgent") == "1":
         query = query.where(Case.urgent.is_(True))
     if args.get("overdue") == "1":
@@ -63,5 +87,6 @@ def queue_page(db: Session, user: StaffUser, args: Mapping[str, str]) -> QueuePa
     pages = max(1, -(-total // PER_PAGE))
     page = min(page, pages)
     order = SORTS.get(args.get("sort", "newest"), SORTS["newest"])
-    rows = db.scalars(query.order_by(URGENT_FIRST, *order).offset((page - 1) * PER_PAGE).limit(PER_PAGE))
+    first = (URGENT_FIRST, overdue_first()) if officer_of(user, args) is not None else (URGENT_FIRST,)
+    rows = db.scalars(query.order_by(*first, *order).offset((page - 1) * PER_PAGE).limit(PER_PAGE))
     return QueuePage(list(rows), total, page, pages)

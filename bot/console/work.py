@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from bot import messages as catalogue
 from bot.casework import threads
 from bot.casework.filing import agency_name, route_case
-from bot.casework.lifecycle import TransitionError, change_status, tell_followers
-from bot.casework.states import STATES, can_move
+from bot.casework import forwarding
+from bot.casework.lifecycle import TransitionError, change_status
+from bot.casework.states import STATES
 from bot.jobs import deliver_after_commit
 from storage import outbox
 from storage import staff as staff_store
@@ -33,20 +34,16 @@ def set_status(db: Session, case: Case, to_status: str, actor: str, note: str | 
 
 
 def forward(db: Session, case: Case, agency_id: str, actor: str, note: str | None = None,
-            address: str | None = None) -> None:
-    """Send the case to another agency: it becomes that agency's, and the citizen is told (status forwarded)."""
-    if not staff_store.is_agency(db, agency_id):
-        raise ValueError(f"unknown agency {agency_id!r}")
-    if agency_id == case.agency_id:
-        raise ValueError("the case is already with this agency")
-    if not can_move(case.status, "forwarded"):
-        raise TransitionError(f"case {case.ticket}: {case.status} cannot be forwarded")
+            address: str | None = None, override: bool = False) -> None:
+    """Send the case to another lead agency (status forwarded, the citizen told); the chain is kept and a
+    case going back to an agency that already forwarded it is refused unless ``override`` (administrators)."""
     old = case.agency_id
-    case.agency_id = agency_id
-    change_status(db, case, "forwarded", actor, note=note or None)
-    staff_store.add_note(db, case.id, actor, f"{old or '-'} → {agency_id}" + (f"\n{note}" if note else ""),
-                         kind="forward")
-    staff_store.audit(db, actor, "case_forward", case.ticket, {"from": old, "to": agency_id, "note": note}, address)
+    row = forwarding.forward_case(db, case, agency_id, actor, note=note or None, override=override)
+    staff_store.audit(db, actor, "case_forward", case.ticket,
+                      {"from": old, "to": agency_id, "note": note, "loop_override": row.loop_override}, address)
+    from bot.groups import post_case_card
+
+    post_case_card(db, case)
 
 
 def correct_category(db: Session, case: Case, new_category: str, actor: str, address: str | None = None) -> None:
@@ -87,14 +84,9 @@ def _reroute(db: Session, case: Case, actor: str) -> str | None:
     new_agency = route_case(case.category, case.province, case.district).id
     if new_agency == case.agency_id:
         return None
-    old_agency, case.agency_id = case.agency_id, new_agency
     note, note_en = (catalogue.text("case_rerouted", lang, category=_category_label(db, case.category, lang),
                                     agency=agency_name(db, new_agency, lang)) for lang in ("th", "en"))
-    if can_move(case.status, "forwarded"):
-        change_status(db, case, "forwarded", actor, note=note, note_en=note_en)
-    else:
-        tell_followers(db, case, actor, note, note_en)
-    staff_store.add_note(db, case.id, actor, f"{old_agency or '-'} → {new_agency}", kind="forward")
+    forwarding.forward_case(db, case, new_agency, actor, reroute=True, citizen_notes=(note, note_en))
     from bot.groups import post_case_card
 
     post_case_card(db, case)
@@ -110,10 +102,12 @@ def _category_label(db: Session, category_id: str, lang: str) -> str:
     return category_label(category_id, lang)
 
 
-def add_note(db: Session, case: Case, text: str, actor: str, address: str | None = None) -> None:
+def add_note(db: Session, case: Case, text: str, actor: str, address: str | None = None,
+             agency_id: str | None = None) -> None:
+    """An internal note; ``agency_id`` is whose note it is (a co-handler's notes are its own)."""
     if not text.strip():
         raise ValueError("an empty note")
-    staff_store.add_note(db, case.id, actor, text.strip(), kind="note")
+    staff_store.add_note(db, case.id, actor, text.strip(), kind="note", agency_id=agency_id)
     staff_store.audit(db, actor, "case_note", case.ticket, None, address)
 
 

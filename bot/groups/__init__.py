@@ -40,6 +40,12 @@ def on_group_text(ctx: Context, text: str) -> None:
     actions.on_note(ctx, text)  # the note after "resolved"; anything else is chatter and gets no answer
 
 
+def on_group_image(ctx: Context, message_id: str) -> None:
+    from bot.groups import parts
+
+    parts.on_group_image(ctx, message_id)
+
+
 def on_group_postback(ctx: Context, data: dict[str, str]) -> None:
     from bot.groups import actions
 

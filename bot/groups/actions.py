@@ -11,8 +11,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot import messages
-from bot.casework.lifecycle import TransitionError, change_status, forwarding_notes
+from bot.casework import forwarding, proof
+from bot.casework.lifecycle import TransitionError, change_status
 from bot.context import Context
+from bot.groups import parts
 from bot.groups.cards import ACTION_TARGET, agency_name, case_card, in_scope, post_case_card, press_data
 from bot.groups.sending import push
 from bot.messages.ticket_cards import status_label
@@ -49,6 +51,9 @@ def on_press(ctx: Context, data: dict[str, str]) -> None:
         audit("refused")
         ctx.reply(messages.text_message(ctx.text("grp_refused", agency=agency_name(link.agency_id))))
         return
+    if do in parts.PART_TARGET and parts.co_handler_link(ctx, link, case):
+        parts.on_part_press(ctx, link, staff, case, do, audit)  # a co-handler's press moves its own part
+        return
     if not in_scope(link, case):
         audit("not_here")
         ctx.reply(messages.text_message(ctx.text("grp_not_here", ticket=case.ticket)))
@@ -61,7 +66,7 @@ def on_press(ctx: Context, data: dict[str, str]) -> None:
     if do == "resolve":
         store.open_note_request(ctx.session, case.id, group_line_id, ctx.user_id, case.status)
         audit("pending", "resolved")
-        ctx.reply(messages.text_message(ctx.text("grp_ask_note", ticket=case.ticket)))
+        parts.ask_for_proof(ctx, case)
     elif do == "fwd":
         audit("pending", "forwarded")
         _ask_agency(ctx, link, case)
@@ -72,32 +77,50 @@ def on_press(ctx: Context, data: dict[str, str]) -> None:
 
 
 def on_note(ctx: Context, text: str) -> bool:
-    """The staff member's next message after "resolved" is the note; True if this message was one."""
+    """The staff member's next message after "resolved" is the note; True if this message was one. When the
+    category needs an after-photo and none came yet, the note is kept and the photo asked for."""
     request = store.waiting_note(ctx.session, ctx.chat_id, ctx.user_id, utcnow() - NOTE_WINDOW)
     if request is None:
         return False
-    request.done_at = utcnow()
     case = ctx.session.get(Case, request.case_id)
+    if text.strip().lower() in {ctx.text("grp_cancel_word"), messages.text("grp_cancel_word", "en")}:
+        request.done_at = utcnow()
+        _note_audit(ctx, case, "cancelled")
+        if case is not None:
+            ctx.reply(messages.text_message(ctx.text("grp_note_cancelled", ticket=case.ticket)))
+        return True
+    request.note = text.strip()[:2000]
+    if case is not None and proof.needs_after_photo(ctx.session, case) and request.content_id is None:
+        ctx.reply(messages.text_message(ctx.text("grp_ask_photo", ticket=case.ticket)))
+        return True
+    finish_resolution(ctx, request, case)
+    return True
+
+
+def finish_resolution(ctx: Context, request, case: Case | None) -> None:
+    """Resolve with the gathered note (and photo), unless the case moved on since "resolved" was pressed."""
+    request.done_at = utcnow()
     link = store.active_link(ctx.session, ctx.chat_id)
     staff = store.staff_member(ctx.session, ctx.user_id, link.agency_id) if link else None
     if case is None or link is None or staff is None:
-        return True
+        return
 
     def audit(outcome: str, to_status: str | None = None, detail: str | None = None) -> None:
-        store.audit(ctx.session, group_line_id=ctx.chat_id, line_user_id=ctx.user_id, staff=staff, action="note",
-                    outcome=outcome, case_id=case.id, from_status=case.status, to_status=to_status,
-                    detail=detail, inbox_event_id=ctx.row.id)
+        _note_audit(ctx, case, outcome, staff, to_status, detail)
 
-    if text.strip().lower() in {ctx.text("grp_cancel_word"), messages.text("grp_cancel_word", "en")}:
-        audit("cancelled")
-        ctx.reply(messages.text_message(ctx.text("grp_note_cancelled", ticket=case.ticket)))
-    elif case.status != request.from_status:
+    if case.status != request.from_status:
         audit("stale")
         ctx.reply(messages.text_message(ctx.text("grp_stale", ticket=case.ticket,
                                                  status=status_label(case.status, "th"))))
     else:
-        _move(ctx, link, staff, case, "resolved", audit, note=text.strip()[:2000])
-    return True
+        _move(ctx, link, staff, case, "resolved", audit, note=request.note)
+
+
+def _note_audit(ctx: Context, case: Case | None, outcome: str, staff: StaffMember | None = None,
+                to_status: str | None = None, detail: str | None = None) -> None:
+    store.audit(ctx.session, group_line_id=ctx.chat_id, line_user_id=ctx.user_id, staff=staff, action="note",
+                outcome=outcome, case_id=case.id if case else None, from_status=case.status if case else None,
+                to_status=to_status, detail=detail, inbox_event_id=ctx.row.id)
 
 
 def _move(ctx: Context, link: GroupLink, staff: StaffMember, case: Case, to_status: str, audit,
@@ -147,12 +170,13 @@ def _forward(ctx: Context, link: GroupLink, staff: StaffMember, case: Case, to_a
         audit("invalid", "forwarded", to_agency[:200])
         return
     from_status, from_agency = case.status, case.agency_id
-    case.agency_id = to_agency  # flushed by change_status before it locks and validates the case
     try:
-        note, note_en = forwarding_notes(ctx.session, from_agency, to_agency)
-        change_status(ctx.session, case, "forwarded", actor=f"group:{staff.id}", note=note, note_en=note_en)
+        forwarding.forward_case(ctx.session, case, to_agency, actor=f"group:{staff.id}")
+    except forwarding.ForwardLoop as loop:
+        audit("refused", "forwarded", f"loop: {to_agency}")
+        ctx.reply(messages.text_message(str(loop)))
+        return
     except TransitionError:
-        case.agency_id = from_agency
         audit("stale", "forwarded", to_agency)
         ctx.reply(messages.text_message(ctx.text("grp_stale", ticket=case.ticket,
                                                  status=status_label(case.status, "th"))))

@@ -29,6 +29,8 @@ def on_message(ctx: Context) -> None:
     if ctx.event.source.type != "user":
         if isinstance(ctx.event.message, TextMessageContent):
             groups.on_group_text(ctx, ctx.event.message.text)  # commands and notes; chatter is ignored
+        elif isinstance(ctx.event.message, ImageMessageContent):
+            groups.on_group_image(ctx, ctx.event.message.id)  # an after-photo after "resolved"; else ignored
         return
     body = ctx.event.message
     if not _danger_to_life(body) and slowed_down(ctx):

@@ -95,14 +95,30 @@ def timeline_card(case, lang: str) -> dict:
                          _row(text("card_status", lang), status_label(case.status, lang)),
                          {"type": "separator", "margin": "md"}]
     for change in list(case.history)[-12:]:
-        line = f"{thai_date(change.created_at, lang, with_time=True)}  {status_label(change.to_status, lang)}"
+        # One timeline for every agency: each step names its agency; a co-handler's step shows its part.
+        step = text(f"part_{change.to_status}", lang) if change.part else status_label(change.to_status, lang)
+        line = f"{thai_date(change.created_at, lang, with_time=True)}  {step}"
         items.append({"type": "text", "text": line, "size": "sm", "wrap": True, "margin": "md"})
+        by = _agency_of(case, change.agency_id, lang)
+        if by:
+            items.append({"type": "text", "text": text("timeline_by_agency", lang, agency=by), "size": "xs",
+                          "color": BRAND, "wrap": True})
         note = citizen_text(change.note, change.note_en, lang)
         if note:
             items.append({"type": "text", "text": _short(note, 200), "size": "xs", "color": "#666666",
                           "wrap": True})
     title = text("card_timeline_title", lang, ticket=case.ticket)
     return _flex(title, _bubble(title, items))
+
+
+def _agency_of(case, agency_id: str | None, lang: str) -> str | None:
+    """The agency's name for citizens, from the case's session (never its id)."""
+    from sqlalchemy.orm import object_session
+
+    from bot.casework.filing import agency_name
+
+    session = object_session(case)
+    return agency_name(session, agency_id, lang) if session is not None and agency_id else None
 
 
 def cases_carousel(cases: Iterable, lang: str) -> dict:

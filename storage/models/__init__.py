@@ -21,3 +21,4 @@ from storage.models.staff import (  # noqa: F401
     Agency, ApiKey, AuditEntry, CaseNote, Category, CategoryCorrection, LoginAttempt, LoginCounter, StaffUser,
 )
 from storage.models.threads import HandoverMessage, StaffThread  # noqa: F401
+from storage.models.work import CaseForward, CasePart, ResponseTemplate  # noqa: F401

@@ -50,6 +50,8 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     rating: Mapped[int | None] = mapped_column(Integer)
     citizen_says_solved: Mapped[bool | None] = mapped_column(Boolean)
+    # The officer of the lead agency working the case (None: the agency's queue); changes are audited.
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"), index=True)
 
     citizen: Mapped[Citizen | None] = relationship()
     history: Mapped[list["StatusChange"]] = relationship(back_populates="case", order_by="StatusChange.id")
@@ -68,6 +70,10 @@ class StatusChange(Base):
     note: Mapped[str | None] = mapped_column(Text)  # shown to citizens; Thai, the default language
     # The note's English text when it has one (notes the system writes from the catalogue); staff notes have none.
     note_en: Mapped[str | None] = mapped_column(Text)
+    # The agency whose step this is: the lead when ``part`` is None, else the co-handler of that part (its
+    # part's statuses in from/to). Shown to citizens by name on the one timeline of the case.
+    agency_id: Mapped[str | None] = mapped_column(String(96))
+    part: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="history")
@@ -81,6 +87,8 @@ class CaseAttachment(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     content_id: Mapped[int] = mapped_column(ForeignKey("stored_content.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8), default="citizen", server_default="citizen")  # citizen | after
+    added_by: Mapped[str | None] = mapped_column(String(96))  # staff:<id> | group:<id> for an after-photo
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -116,6 +116,9 @@ class GroupNoteRequest(Base):
     group_line_id: Mapped[str] = mapped_column(String(64))
     line_user_id: Mapped[str] = mapped_column(String(64))
     from_status: Mapped[str] = mapped_column(String(24))
+    # Proof of work gathered before resolving: the note, and the after-photo when the category needs one.
+    note: Mapped[str | None] = mapped_column(Text)
+    content_id: Mapped[int | None] = mapped_column(BigId)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -47,6 +47,8 @@ class Category(Base):
     label_en: Mapped[str | None] = mapped_column(String(200))
     target_days: Mapped[float] = mapped_column(Float, default=15)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Proof of work: resolving a case of this category needs a photo of the place after the work.
+    requires_after_photo: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -146,6 +148,7 @@ class CaseNote(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     author: Mapped[str] = mapped_column(String(96))
     kind: Mapped[str] = mapped_column(String(16), default="note")
+    agency_id: Mapped[str | None] = mapped_column(String(96))  # whose note (a co-handler's notes are its own)
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -77,7 +77,7 @@ def take_the_case_everywhere(session) -> tuple[Case, str, str]:
     rate(session, case, None, False, f"citizen:{thai.id}")  # "not solved": reopened
     change_status(session, case, "rejected", "staff:1", reason="เป็นพื้นที่เอกชน")
     change_status(session, case, "reopened", "staff:1")
-    change_status(session, case, "resolved", "staff:1")
+    change_status(session, case, "resolved", "staff:1", note="ซ่อมเสร็จแล้ว")
     change_status(session, case, "closed", "staff:1")
     return case, thai.line_user_id, english.line_user_id
 

@@ -19,7 +19,7 @@ def resolved_case(bot, user: str) -> int:
         citizen = people.touch_citizen(session, user)
         case = file_case(session, CaseDraft(description="ไฟดับ", category="ไฟฟ้า"), citizen.id)
         change_status(session, case, "accepted", "staff:1")
-        change_status(session, case, "resolved", "staff:1")
+        change_status(session, case, "resolved", "staff:1", note="ซ่อมเสร็จแล้ว")
         return case.id
 
 

@@ -55,7 +55,7 @@ def test_every_case_change_shows_on_the_dashboard_at_once(services):
 
     with services.transaction() as db:
         change_status(db, _case(db, ticket), "accepted", "tester")
-        change_status(db, _case(db, ticket), "resolved", "tester")
+        change_status(db, _case(db, ticket), "resolved", "tester", note="ซ่อมเสร็จแล้ว")
     f = _page(services)
     assert (f.totals.resolved, f.totals.open) == (1, 0) and _by(f, "province") == {"กรุงเทพมหานคร": (1, 1)}
     assert f.map_cells == []
@@ -146,7 +146,7 @@ def test_the_migration_backfills_the_roll_up_from_existing_cases(services, datab
         if n:
             with services.transaction() as db:
                 change_status(db, _case(db, ticket), "accepted", "tester")
-                change_status(db, _case(db, ticket), "resolved", "tester")
+                change_status(db, _case(db, ticket), "resolved", "tester", note="ซ่อมเสร็จแล้ว")
     before = _page(services)
     downgrade(database_url, "0009")
     try:
