@@ -218,7 +218,12 @@ def endpoint_of(row: OutboxMessage) -> str:
 
 
 def send(services: Services, row: OutboxMessage) -> Outcome:
-    """One attempt at the LINE API for ``row``; never raises."""
+    """One attempt at the LINE API for ``row`` (or, for a ``webhook`` row, at the integrator's URL); never
+    raises."""
+    if row.kind == "webhook":
+        from bot.integrations import webhooks
+
+        return webhooks.send(services, row)
     line = services.line
     limiter = runtime(services).limiter
     messages = json.loads(row.messages)

@@ -114,6 +114,16 @@ def add_note(db: Session, case: Case, text: str, actor: str, address: str | None
         raise ValueError("an empty note")
     staff_store.add_note(db, case.id, actor, text.strip(), kind="note")
     staff_store.audit(db, actor, "case_note", case.ticket, None, address)
+    _commented(db, case, actor, "note", text.strip())
+
+
+def _commented(db: Session, case: Case, actor: str, kind: str, text: str) -> None:
+    """Integrators hear of a note or a reply (masked as every text that leaves Siang)."""
+    from bot.api.public import public_text
+    from bot.integrations.hooks import case_event
+
+    case_event(db, case, "commented", actor=actor, cards=False,
+               comment={"kind": kind, "text": public_text(case, text)})
 
 
 def reply_to_citizen(db: Session, case: Case, text: str, actor: str, address: str | None = None) -> int:
@@ -132,5 +142,6 @@ def reply_to_citizen(db: Session, case: Case, text: str, actor: str, address: st
     staff_store.add_note(db, case.id, actor, text, kind="reply")
     staff_store.audit(db, actor, "case_reply", case.ticket, {"outbox_id": row.id}, address)
     deliver_after_commit(db, row.id)
+    _commented(db, case, actor, "reply", text)
     return row.id
 

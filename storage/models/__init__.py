@@ -20,3 +20,4 @@ from storage.models.stats import CaseDailyStats, CaseOpenStats, CaseResolveDays 
 from storage.models.staff import (  # noqa: F401
     Agency, ApiKey, AuditEntry, CaseNote, Category, CategoryCorrection, LoginAttempt, LoginCounter, StaffUser,
 )
+from storage.models.integrations import ApiCaseIntake, CaseReference, WebhookRegistration  # noqa: F401
