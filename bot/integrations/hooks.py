@@ -37,8 +37,9 @@ def case_event(session: Session, case: Case, kind: str, *, actor: str | None = N
             sa_event.listen(session, "before_commit", _post_cards, once=True)
             sa_event.listen(session, "after_rollback", lambda s: s.info.pop(_CHANGED, None), once=True)
         previous = changed.get(case.id)
-        changed[case.id] = (case, news or (previous[1] if previous else None), actor or
-                            (previous[2] if previous else None))
+        lines = [*((previous[1] or "").split("\n") if previous else []), news or ""]
+        changed[case.id] = (case, "\n".join(dict.fromkeys(line for line in lines if line)) or None,
+                            actor or (previous[2] if previous else None))
 
 
 def _post_cards(session: Session) -> None:
