@@ -155,5 +155,6 @@ def deliveries(session: Session, registration_ids: list[int] | None, *, failures
     if registration_ids is not None:
         query = query.where(OutboxMessage.recipient.in_([f"{RECIPIENT_PREFIX}{i}" for i in registration_ids]))
     if failures_only:
-        query = query.where(or_(OutboxMessage.status == "failed", OutboxMessage.last_error.is_not(None)))
+        query = query.where(or_(OutboxMessage.status == "failed", OutboxMessage.attempts > 1,
+                                OutboxMessage.last_error.is_not(None)))
     return list(session.scalars(query.order_by(OutboxMessage.id.desc()).limit(limit)))

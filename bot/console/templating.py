@@ -70,6 +70,14 @@ def topic_label(code: str | None) -> str:
         return code
 
 
+def topic_list(value) -> str:
+    """An announcement's topics (a JSON list of codes, or a list) as Thai labels."""
+    import json
+
+    codes = json.loads(value) if isinstance(value, str) else list(value or [])
+    return ", ".join(topic_label(code) for code in codes) or "-"
+
+
 def province_label(value: str | None) -> str:
     return catalogue.text("province_all", "th") if value in (None, "", "all") else value
 
@@ -105,6 +113,6 @@ def page_url(**changes) -> str:
 def install_template_helpers(app: Flask) -> None:
     app.jinja_env.filters.update(status_label=status_label, local_time=local_time, category_label=category_label,
                                  agency_name=agency_name, topic_label=topic_label, province_label=province_label,
-                                 announcement_state=announcement_state, announcement_action=announcement_action,
+                                 announcement_state=announcement_state, topic_list=topic_list, announcement_action=announcement_action,
                                  actor_label=actor_label)
     app.jinja_env.globals.update(role_labels=ROLE_LABELS, page_url=page_url, status_label=status_label)

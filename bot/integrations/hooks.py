@@ -23,13 +23,14 @@ _CHANGED = "siang_changed_cases"
 
 
 def case_event(session: Session, case: Case, kind: str, *, actor: str | None = None, cards: bool = True,
-               news: str | None = None, **data) -> None:
+               news: str | None = None, also_agency: str | None = None, **data) -> None:
     """Announce ``kind`` (``created``, ``status_changed``, ``rated``, ``commented``) on ``case``.
 
-    ``data`` goes into the webhook body; ``cards`` re-posts the case card to its groups before commit, with
+    ``data`` goes into the webhook body (``also_agency``: the previous owner of a forwarded case, whose
+    registrations hear of it too); ``cards`` re-posts the case card to its groups before commit, with
     ``news`` (a line on top: a reopening, a rating) and the name of whoever acted."""
     webhooks.emit(session, case, f"case.{kind}", {k: v for k, v in data.items() if v is not None} | (
-        {"actor": _public_actor(session, actor)} if actor else {}))
+        {"actor": _public_actor(session, actor)} if actor else {}), also_agency=also_agency)
     if cards and kind != "created":
         changed = session.info.get(_CHANGED)
         if changed is None:

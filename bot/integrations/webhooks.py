@@ -79,13 +79,16 @@ def parse_events(values) -> list[str]:
     return [e for e in EVENTS if e in chosen] or list(EVENTS)
 
 
-def emit(session: Session, case: Case, event: str, data: dict | None = None) -> list[OutboxMessage]:
-    """Queue ``event`` on ``case`` to every registration that wants it, except the originating integrator's."""
+def emit(session: Session, case: Case, event: str, data: dict | None = None,
+         also_agency: str | None = None) -> list[OutboxMessage]:
+    """Queue ``event`` on ``case`` to every registration that wants it (those of the case's agency, of
+    ``also_agency`` and of all cases), except the originating integrator's."""
     from bot.api.agency import case_json
 
     origin = session.info.get(ORIGIN_KEY)
-    targets = [r for r in store.registrations_for_event(session, case.agency_id, event)
-               if origin is None or r.api_key_id != origin]
+    found = {r.id: r for agency in dict.fromkeys([case.agency_id, also_agency]) if agency or agency == case.agency_id
+             for r in store.registrations_for_event(session, agency, event)}
+    targets = [r for r in found.values() if origin is None or r.api_key_id != origin]
     if not targets:
         return []
     session.flush()
