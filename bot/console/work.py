@@ -70,6 +70,9 @@ def correct_category(db: Session, case: Case, new_category: str, actor: str, add
     case.updated_at = utcnow()
     staff_store.add_correction(db, case_id=case.id, text=case.description, old=old, new=new_category, who=actor)
     old_agency, new_agency = case.agency_id, _reroute(db, case, actor)
+    from bot.integrations.hooks import refresh_cards
+
+    refresh_cards(db, case, actor=actor)  # the groups' cards show the right category
     staff_store.audit(db, actor, "case_category", case.ticket,
                       {"from": old, "to": new_category, "agency_from": old_agency, "agency_to": new_agency}, address)
 

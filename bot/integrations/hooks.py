@@ -32,15 +32,21 @@ def case_event(session: Session, case: Case, kind: str, *, actor: str | None = N
     webhooks.emit(session, case, f"case.{kind}", {k: v for k, v in data.items() if v is not None} | (
         {"actor": _public_actor(session, actor)} if actor else {}), also_agency=also_agency)
     if cards and kind != "created":
-        changed = session.info.get(_CHANGED)
-        if changed is None:
-            changed = session.info[_CHANGED] = {}
-            sa_event.listen(session, "before_commit", _post_cards, once=True)
-            sa_event.listen(session, "after_rollback", lambda s: s.info.pop(_CHANGED, None), once=True)
-        previous = changed.get(case.id)
-        lines = [*((previous[1] or "").split("\n") if previous else []), news or ""]
-        changed[case.id] = (case, "\n".join(dict.fromkeys(line for line in lines if line)) or None,
-                            actor or (previous[2] if previous else None))
+        refresh_cards(session, case, actor=actor, news=news)
+
+
+def refresh_cards(session: Session, case: Case, *, actor: str | None = None, news: str | None = None) -> None:
+    """Post the case's card again to its groups just before the transaction commits (once per case), for a
+    change no integrator is told of as an event (a corrected category) as for those they are."""
+    changed = session.info.get(_CHANGED)
+    if changed is None:
+        changed = session.info[_CHANGED] = {}
+        sa_event.listen(session, "before_commit", _post_cards, once=True)
+        sa_event.listen(session, "after_rollback", lambda s: s.info.pop(_CHANGED, None), once=True)
+    previous = changed.get(case.id)
+    lines = [*((previous[1] or "").split("\n") if previous else []), news or ""]
+    changed[case.id] = (case, "\n".join(dict.fromkeys(line for line in lines if line)) or None,
+                        actor or (previous[2] if previous else None))
 
 
 def _post_cards(session: Session) -> None:
@@ -50,6 +56,7 @@ def _post_cards(session: Session) -> None:
     for case, news, actor in changed.values():
         repost_card(session, case, news=news, actor=actor, skip_group=session.info.get(ORIGIN_GROUP))
     session.info.pop(ORIGIN_GROUP, None)
+    session.info.pop("siang_carded", None)
 
 
 def _public_actor(session: Session, actor: str) -> dict:
