@@ -146,3 +146,16 @@ def test_a_private_address_is_refused_unless_allowed(bot, line, agency_keys, mon
         except ValueError:
             continue
         raise AssertionError(f"{url} accepted")
+
+
+def test_concurrent_retries_of_one_client_ticket_id_make_one_case(bot, line, agency_keys):
+    """A system that times out and retries at once: eight identical requests in parallel, one case."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = {"client_ticket_id": "TEL-0001", "channel": "phone", "description": "โทรแจ้ง ขยะไม่ได้เก็บสามวัน ส่งกลิ่นเหม็น"}
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: api(bot, "POST", "/cases", agency_keys["saraban"], json=body), range(8)))
+    assert sorted(a.status_code for a in answers) == [200] * 7 + [201]
+    assert len({a.json()["ticket"] for a in answers}) == 1
+    with bot.services.transaction() as db:
+        assert db.scalar(select(func.count()).select_from(Case)) == 1
