@@ -70,6 +70,11 @@ class Settings:
     # Flood control: more than FLOOD_BURST messages within FLOOD_WINDOW_SECONDS from one citizen are slowed.
     flood_burst: int = 20
     flood_window_seconds: float = 10.0
+    # Outbound webhooks (bot.integrations.webhooks): seconds to wait for an integrator's server, and whether a
+    # registered URL may point at a loopback or private address (off: an API key holder must not make Siang
+    # call into its own network; turn on for a receiver on the same machine or LAN).
+    webhook_timeout_seconds: float = 10.0
+    webhook_allow_private: bool = False
 
     @property
     def embedded(self) -> bool:

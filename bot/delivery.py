@@ -194,7 +194,8 @@ def _record(session, claimed: Claimed, outcome: Outcome) -> bool:
     rows behind it; a pause or our own throttle would hold the next rows too)."""
     row, token = claimed.row, claimed.token
     if outcome.state == "sent":
-        outbox.mark_sent(session, row.id, token, outcome.via or row.kind, outcome.request_id)
+        outbox.mark_sent(session, row.id, token, outcome.via or row.kind, outcome.request_id,
+                         keep_error=row.kind == "webhook")
         log.info("delivered", extra={"outbox_id": row.id, "line_request_id": outcome.request_id,
                                      "status": outcome.via})
     elif outcome.state == "failed":
@@ -218,7 +219,12 @@ def endpoint_of(row: OutboxMessage) -> str:
 
 
 def send(services: Services, row: OutboxMessage) -> Outcome:
-    """One attempt at the LINE API for ``row``; never raises."""
+    """One attempt at the LINE API for ``row`` (or, for a ``webhook`` row, at the integrator's URL); never
+    raises."""
+    if row.kind == "webhook":
+        from bot.integrations import webhooks
+
+        return webhooks.send(services, row)
     line = services.line
     limiter = runtime(services).limiter
     messages = json.loads(row.messages)

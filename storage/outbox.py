@@ -177,9 +177,13 @@ def get(session: Session, message_id: int) -> OutboxMessage | None:
     return session.get(OutboxMessage, message_id)
 
 
-def mark_sent(session: Session, message_id: int, token: str, via: str, request_id: str | None) -> bool:
+def mark_sent(session: Session, message_id: int, token: str, via: str, request_id: str | None,
+              keep_error: bool = False) -> bool:
+    """``keep_error``: leave the last retried error on the row (a webhook's delivery log shows why it took
+    several attempts)."""
+    errors = {} if keep_error else {"last_error": None}
     return leases.finish(session, OutboxMessage, message_id, token, status="sent", sent_at=utcnow(),
-                         sent_via=via, line_request_id=request_id, last_error=None)
+                         sent_via=via, line_request_id=request_id, **errors)
 
 
 def mark_failed(session: Session, message_id: int, token: str, error: str, status: int | None = None,

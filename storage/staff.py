@@ -218,3 +218,24 @@ def category_table(session: Session) -> list[Category]:
 
     return [Category(id=c.id, label_th=c.label_th, label_en=c.label_en, target_days=c.target_days,
                      urgent=c.urgent, active=True, position=i) for i, c in enumerate(catalogue_categories())]
+
+
+def resolve_agency(session: Session, picked: str | None) -> str | None:
+    """The agency id of what staff picked in an agency list: its Thai (or English) name as the list shows it,
+    or an id (older links, scripts). None when it names no agency. Staff pick names; ids stay internal."""
+    picked = " ".join((picked or "").split())
+    if not picked:
+        return None
+    names = agency_names(session)
+    if picked in names:
+        return picked
+    wanted = picked.casefold()
+    for agency_id, name in names.items():
+        if (name or "").casefold() == wanted:
+            return agency_id
+    from bot.nlp.routing import agencies as catalogue_agencies
+
+    for agency in catalogue_agencies().values():
+        if wanted in ((agency.name_en or "").casefold(), agency.name_th.casefold()):
+            return agency.id
+    return None

@@ -16,6 +16,7 @@ from bot.api.openapi import OPENAPI
 from bot.api.public import public_description, public_place, public_text, w3c
 from bot.casework.states import STATES
 from bot.console import work
+from bot.integrations.webhooks import ORIGIN_KEY
 from bot.services import current_services
 from storage import staff as staff_store
 from storage.models import Case, StatusChange
@@ -42,16 +43,40 @@ def authenticate():
     return None
 
 
-def case_json(case: Case, history: list[StatusChange] | None = None) -> dict:
+def case_json(case: Case, history: list[StatusChange] | None = None, references: list[dict] | None = None) -> dict:
     data = {"ticket": case.ticket, "status": case.status, "category": case.category, "agency_id": case.agency_id,
             "province": case.province, "place": public_place(case), "urgent": bool(case.urgent),
             "description": public_description(case), "created_at": w3c(case.created_at),
             "updated_at": w3c(case.updated_at), "target_due_at": w3c(case.target_due_at),
-            "resolved_at": w3c(case.resolved_at)}
+            "resolved_at": w3c(case.resolved_at), "channel": case.channel,
+            "references": _references(case) if references is None else references}
     if history is not None:
         data["history"] = [{"status": h.to_status, "from_status": h.from_status, "at": w3c(h.created_at),
                             "note": public_text(case, h.note) if h.note else None} for h in history]
     return data
+
+
+def _references(case: Case) -> list[dict]:
+    from sqlalchemy.orm import object_session
+
+    from storage import integrations
+
+    session = object_session(case)
+    if session is None or case.id is None:
+        return []
+    return [{"kind": r.kind, "value": r.value, "added_at": w3c(r.created_at)}
+            for r in integrations.references_of(session, case.id)]
+
+
+def _references_of(db, case_ids: list[int]) -> dict[int, list[dict]]:
+    """The references of many cases in one query (a list of 500 cases is not 500 queries)."""
+    from storage.models import CaseReference
+
+    found: dict[int, list[dict]] = {}
+    if case_ids:
+        for r in db.scalars(select(CaseReference).where(CaseReference.case_id.in_(case_ids)).order_by(CaseReference.id)):
+            found.setdefault(r.case_id, []).append({"kind": r.kind, "value": r.value, "added_at": w3c(r.created_at)})
+    return found
 
 
 def _own_case(db, ticket: str) -> Case | None:
@@ -66,6 +91,11 @@ def openapi():
 @blueprint.get("/cases")
 def list_cases():
     query = select(Case).where(Case.agency_id == g.api_agency)
+    reference = (request.args.get("reference") or "").strip()
+    if reference:
+        from storage.integrations import cases_with_reference
+
+        query = query.where(Case.id.in_(cases_with_reference(reference)))
     status = request.args.get("status")
     if status:
         if status not in STATES:
@@ -83,7 +113,9 @@ def list_cases():
     except ValueError:
         return problem(400, "invalid_limit", "limit must be a number")
     with current_services().transaction() as db:
-        cases = [case_json(c) for c in db.scalars(query.order_by(Case.updated_at.desc(), Case.id.desc()).limit(limit))]
+        rows = list(db.scalars(query.order_by(Case.updated_at.desc(), Case.id.desc()).limit(limit)))
+        references = _references_of(db, [c.id for c in rows])
+        cases = [case_json(c, references=references.get(c.id, [])) for c in rows]
     return jsonify({"cases": cases})
 
 
@@ -106,6 +138,7 @@ def update_status(ticket: str):
     if any(v is not None and not isinstance(v, str) for v in (note, reason)):
         return problem(400, "invalid_body", "note and reason are strings")
     with current_services().transaction() as db:
+        db.info[ORIGIN_KEY] = g.api_key_id
         case = _own_case(db, ticket)
         if case is None:
             return problem(404, "not_found", f"no case {ticket} for this agency")
@@ -117,3 +150,8 @@ def update_status(ticket: str):
             return problem(409, "transition_not_allowed", str(error))
         history = list(db.scalars(select(StatusChange).where(StatusChange.case_id == case.id).order_by(StatusChange.id)))
         return jsonify(case_json(case, history))
+
+
+# --- intake, references, comments, webhooks (bot/api/integrations.py) -------------------------------------
+
+from bot.api import integrations as _integrations  # noqa: E402,F401  (registers its routes on the blueprint)

@@ -23,10 +23,21 @@ OPENAPI: dict = {
     "servers": [{"url": "/api/v1"}],
     "security": [{"bearer": []}],
     "paths": {
-        "/cases": {"get": {
+        "/cases": {"post": {
+            "operationId": "createCase",
+            "summary": "File a complaint that reached the agency by phone, letter or in person; idempotent by "
+                       "client_ticket_id (the same id again: 200 with the same case)",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "$ref": "#/components/schemas/CaseCreate"}}}},
+            "responses": {"201": _response("The new case", {"$ref": "#/components/schemas/CaseWithHistory"}),
+                          "200": _response("The case this client_ticket_id made before",
+                                           {"$ref": "#/components/schemas/CaseWithHistory"}),
+                          "400": _response("Invalid body", _error), "401": _errors["401"]}}, "get": {
             "operationId": "listCases", "summary": "The agency's cases, most recently updated first",
             "parameters": [
                 {"name": "status", "in": "query", "schema": {"$ref": "#/components/schemas/Status"}},
+                {"name": "reference", "in": "query", "schema": {"type": "string"},
+                 "description": "Cases carrying this outside reference (1111, 1567, Traffy, letter number)"},
                 {"name": "updated_since", "in": "query", "schema": {"type": "string", "format": "date-time"}},
                 {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
             ],
@@ -45,6 +56,42 @@ OPENAPI: dict = {
             "responses": {"200": _response("The updated case", {"$ref": "#/components/schemas/CaseWithHistory"}),
                           "400": _response("Invalid body", _error), **_errors,
                           "409": _response("Transition not allowed from the current status", _error)}}},
+        "/cases/{ticket}/references": {"post": {
+            "operationId": "addReference", "summary": "Record the case's number in another channel",
+            "parameters": [{"name": "ticket", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "$ref": "#/components/schemas/Reference"}}}},
+            "responses": {"201": _response("Added", {"$ref": "#/components/schemas/Case"}),
+                          "200": _response("Already there", {"$ref": "#/components/schemas/Case"}),
+                          "400": _response("Invalid reference", _error), **_errors}}},
+        "/cases/{ticket}/comments": {"post": {
+            "operationId": "addComment", "summary": "An internal note on the case's timeline",
+            "parameters": [{"name": "ticket", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}}}}},
+            "responses": {"201": _response("The case", {"$ref": "#/components/schemas/CaseWithHistory"}),
+                          "400": _response("Invalid body", _error), **_errors}}},
+        "/webhooks": {
+            "get": {"operationId": "listWebhooks", "summary": "This key's webhook registrations",
+                    "responses": {"200": _response("Registrations", {"type": "object", "properties": {
+                        "webhooks": {"type": "array", "items": {"$ref": "#/components/schemas/Webhook"}}}}),
+                        "401": _errors["401"]}},
+            "post": {"operationId": "registerWebhook",
+                     "summary": "POST signed case events (X-Siang-Signature: sha256=HMAC of the body) to a URL",
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["url"], "properties": {
+                             "url": {"type": "string"}, "name": {"type": "string"},
+                             "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}}}}}}},
+                     "responses": {"201": _response("Registered; the secret is shown once", {
+                         "allOf": [{"$ref": "#/components/schemas/Webhook"}], "required": ["secret"],
+                         "properties": {"secret": {"type": "string"}}}),
+                         "400": _response("Invalid URL or events", _error), "401": _errors["401"]}}},
+        "/webhooks/{registration_id}": {"delete": {
+            "operationId": "removeWebhook", "summary": "Stop sending to this registration",
+            "parameters": [{"name": "registration_id", "in": "path", "required": True,
+                            "schema": {"type": "integer"}}],
+            "responses": {"204": {"description": "Removed"}, "401": _errors["401"],
+                          "404": _response("No such registration of this key", _error)}}},
     },
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -67,7 +114,27 @@ OPENAPI: dict = {
                          "province": {"type": ["string", "null"]}, "place": {"type": ["string", "null"]},
                          "urgent": {"type": "boolean"}, "description": {"type": "string"},
                          "created_at": _datetime, "updated_at": _datetime, "target_due_at": _datetime,
-                         "resolved_at": _datetime}},
+                         "resolved_at": _datetime, "channel": {"type": "string"},
+                         "references": {"type": "array", "items": {"$ref": "#/components/schemas/Reference"}}}},
+            "Reference": {"type": "object", "required": ["kind", "value"], "properties": {
+                "kind": {"type": "string", "enum": ["1111", "1567", "traffy", "letter", "other"]},
+                "value": {"type": "string", "maxLength": 120}, "added_at": _datetime}},
+            "CaseCreate": {"type": "object", "required": ["client_ticket_id", "description"], "properties": {
+                "client_ticket_id": {"type": "string", "maxLength": 120,
+                                     "description": "The agency system's own id: the same id again is the same case"},
+                "description": {"type": "string", "maxLength": 4000},
+                "channel": {"type": "string", "enum": ["phone", "letter", "walk_in", "email", "other"]},
+                "category": {"type": "string", "description": "A category id; classified from the text if absent"},
+                "province": {"type": "string"}, "district": {"type": "string"}, "address": {"type": "string"},
+                "latitude": {"type": "number"}, "longitude": {"type": "number"}, "phone": {"type": "string"},
+                "urgent": {"type": "boolean"},
+                "references": {"type": "array", "items": {"$ref": "#/components/schemas/Reference"}}}},
+            "Event": {"type": "string", "enum": ["case.created", "case.status_changed", "case.rated",
+                                                 "case.commented"]},
+            "Webhook": {"type": "object", "required": ["id", "url", "events", "active"], "properties": {
+                "id": {"type": "integer"}, "name": {"type": "string"}, "url": {"type": "string"},
+                "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}},
+                "agency_id": {"type": ["string", "null"]}, "active": {"type": "boolean"}}},
             "CaseWithHistory": {"allOf": [{"$ref": "#/components/schemas/Case"}], "type": "object",
                                 "required": ["history"], "properties": {
                 "history": {"type": "array", "items": {"type": "object", "required": ["status", "at"], "properties": {

@@ -94,6 +94,9 @@ def file_case(session: Session, draft: CaseDraft, citizen_id: int | None, actor:
     session.flush()
     session.add(StatusChange(case_id=case.id, from_status=None, to_status="received", actor=actor,
                              agency_id=case.agency_id, created_at=now))
+    from bot.integrations.hooks import case_event
+
+    case_event(session, case, "created", actor=actor)
     return case
 
 

@@ -17,6 +17,7 @@ import logging
 from datetime import datetime
 
 from flask import current_app, has_app_context
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -51,6 +52,9 @@ def change_status(session: Session, case: Case, to_status: str, actor: str, note
         raise TransitionError(f"unknown status {to_status!r}")
     if to_status == "rejected" and not (reason or "").strip():
         raise TransitionError("a rejection needs a reason for the citizen")
+    # A forward sets the new owner just before calling: the previous owner's integrators hear of it too.
+    owner_history = sa_inspect(case).attrs.agency_id.history
+    previous_owner = owner_history.deleted[0] if owner_history.deleted else None
     # Lock the case row (PostgreSQL) so two concurrent changes are serialised and validated in turn.
     session.flush()  # a refresh would discard the caller's unflushed changes to the case
     session.refresh(case, with_for_update=True)
@@ -79,8 +83,21 @@ def change_status(session: Session, case: Case, to_status: str, actor: str, note
                           note=stored_note, note_en=stored_note_en, agency_id=case.agency_id, created_at=now)
     session.add(change)
     _notify(session, case, to_status, note, note_en, reason)
+    _announce(session, case, actor, from_status, to_status, stored_note, previous_owner)
     session.flush()
     return change
+
+
+def _announce(session: Session, case: Case, actor: str, from_status: str | None, to_status: str,
+              note: str | None, previous_owner: str | None = None) -> None:
+    """Integrators' webhooks and the agencies' groups hear of the change (bot.integrations.hooks); a reopening
+    is news the owner's group must see."""
+    from bot.api.public import public_text
+    from bot.integrations.hooks import case_event
+
+    news = catalogue.text("grp_news_reopened", "th") if to_status == "reopened" else None
+    case_event(session, case, "status_changed", actor=actor, news=news, also_agency=previous_owner,
+               from_status=from_status, to_status=to_status, note=public_text(case, note) if note else None)
 
 
 def reopen(session: Session, case: Case, actor: str, note: str | None = None,
@@ -117,6 +134,12 @@ def rate(session: Session, case: Case, stars: int | None, solved: bool | None, a
     if solved is not None:
         case.citizen_says_solved = solved
     case.updated_at = utcnow()
+    from bot.integrations.hooks import case_event
+
+    news = catalogue.text("grp_news_rated", "th", stars="★" * stars + "☆" * (5 - stars), rating=stars) \
+        if stars is not None else None
+    case_event(session, case, "rated", actor=actor, news=news, cards=stars is not None or solved is True,
+               rating=stars, solved=solved)
     if solved is False:
         return reopen(session, case, actor, note=catalogue.text("note_citizen_not_solved", "th"),
                       note_en=catalogue.text("note_citizen_not_solved", "en"))
@@ -139,6 +162,12 @@ def attach_citizen_message(session: Session, citizen_id: int, *, text: str | Non
         session.add(CaseAttachment(case_id=case.id, content_id=content_id))
     case.updated_at = utcnow()
     session.flush()
+    from bot.api.public import public_text
+    from bot.integrations.hooks import case_event
+
+    case_event(session, case, "commented", actor="citizen", cards=False,
+               comment={"kind": "citizen", "text": public_text(case, text) if text else None,
+                        "attachment": content_id is not None})
     return case
 
 

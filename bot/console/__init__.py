@@ -20,7 +20,7 @@ CONSOLE_PREFIX = "/console"
 
 def register(app: Flask) -> None:
     from bot.api import register as register_api
-    from bot.console import admin, auth, cases, community, dashboard, groups, responses, work_views
+    from bot.console import admin, auth, cases, community, dashboard, groups, integrations, responses, work_views
     from bot.console.templating import install_template_helpers
 
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
@@ -50,7 +50,7 @@ def register(app: Flask) -> None:
             response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
 
-    for module in (auth, cases, dashboard, admin, community, groups, responses, work_views):
+    for module in (auth, cases, dashboard, admin, community, groups, integrations, responses, work_views):
         app.register_blueprint(module.blueprint, url_prefix=CONSOLE_PREFIX)
     install_template_helpers(app)
 

@@ -37,7 +37,8 @@ def staff():
         if request.method == "POST":
             form = request.form
             role = form.get("role", "")
-            if role not in ROLE_LABELS or (role == "agency_staff" and not form.get("agency_id")):
+            picked = staff_store.resolve_agency(db, form.get("agency_id"))
+            if role not in ROLE_LABELS or (role == "agency_staff" and not picked):
                 flash("บทบาทหรือหน่วยงานไม่ถูกต้อง (role/agency missing)", "error")
             elif staff_store.staff_by_username(db, form.get("username", "")):
                 flash("ชื่อผู้ใช้นี้มีแล้ว (user name taken)", "error")
@@ -49,7 +50,7 @@ def staff():
                 else:
                     user = staff_store.add_staff(db, username=form["username"], display_name=form.get(
                         "display_name") or form["username"], password_hash=hashed, role=role,
-                        agency_id=form.get("agency_id") if role == "agency_staff" else None,
+                        agency_id=picked if role == "agency_staff" else None,
                         provinces=form.get("provinces"))
                     audit(db, "staff_create", f"staff:{user.id}", role=role, agency=user.agency_id)
                     flash("เพิ่มผู้ใช้แล้ว (account created)", "ok")
@@ -69,7 +70,7 @@ def staff_update(user_id: int):
         if form.get("role") in ROLE_LABELS:
             user.role = changes["role"] = form["role"]
         if "agency_id" in form:
-            user.agency_id = changes["agency"] = form["agency_id"] or None
+            user.agency_id = changes["agency"] = staff_store.resolve_agency(db, form["agency_id"])
         if "provinces" in form:
             user.provinces = changes["provinces"] = form["provinces"] or None
         if "active" in form:
@@ -187,7 +188,8 @@ def api_keys():
                 try:
                     key, plain = staff_store.create_api_key(db, name=form.get("name") or "key",
                                                             scope=form.get("scope", ""),
-                                                            agency_id=form.get("agency_id") or None,
+                                                            agency_id=staff_store.resolve_agency(
+                                                                db, form.get("agency_id")),
                                                             created_by=actor())
                     audit(db, "api_key_create", f"api_key:{key.id}", scope=key.scope, agency=key.agency_id)
                 except ValueError as error:

@@ -21,12 +21,16 @@ from bot.console.params import day
 from bot.console.queue import queue_page
 from bot.console.templating import BANGKOK
 from bot.services import current_services
+from bot.casework.actors import actor_names
+from storage import integrations
 from storage import staff as staff_store
 from storage.models import (
     Case, CaseAttachment, CaseSourceEvent, Citizen, InboxEvent, StatusChange, StoredContent,
 )
 
 blueprint = Blueprint("console_cases", __name__)
+REFERENCE_LABELS = {"1111": "สายด่วน 1111", "1567": "ศูนย์ดำรงธรรม 1567", "traffy": "Traffy Fondue",
+                    "letter": "เลขที่หนังสือ", "other": "อื่น ๆ"}
 
 
 @blueprint.get("/")
@@ -119,6 +123,8 @@ def case_page(ticket: str):
         thread_open = threads.is_open(db, current_services().settings.thread_idle_seconds, case_id=case.id)
         together = work_views.case_context(db, case)
         can_work = access.may_work_case(g.staff, case)  # inside: a co-handler's part is read from the session
+        references = integrations.references_of(db, case.id)
+        names = actor_names(db, [item["actor"] for item in timeline] + [r.added_by for r in references])
     overdue = bool(case.target_due_at and STATES[case.status].open
                    and case.target_due_at.replace(tzinfo=case.target_due_at.tzinfo or timezone.utc)
                    < datetime.now(timezone.utc))
@@ -127,6 +133,7 @@ def case_page(ticket: str):
                            exact_place=access.sees_exact_place(g.staff),
                            next_states=sorted(TRANSITIONS.get(case.status, ())), can_work=can_work,
                            categories=categories, agencies=agencies, overdue=overdue, conversation=chat, **together,
+                           references=references, reference_kinds=REFERENCE_LABELS, actor_names=names,
                            thread_open=thread_open,
                            conversation_url=url_for("console_cases.case_conversation", ticket=case.ticket),
                            close_url=url_for("console_cases.close_thread", ticket=case.ticket)
@@ -210,7 +217,11 @@ def change_status(ticket: str):
 def forward(ticket: str):
     def action(db, case):
         override = g.staff.role == "administrator" and request.form.get("override") == "1"
-        work.forward(db, case, request.form.get("agency", ""), actor(), note=request.form.get("note", "").strip(),
+        picked = request.form.get("agency", "")
+        agency_id = staff_store.resolve_agency(db, picked)
+        if agency_id is None:
+            raise ValueError(f"ไม่พบหน่วยงาน “{picked}” กรุณาเลือกจากรายการ")
+        work.forward(db, case, agency_id, actor(), note=request.form.get("note", "").strip(),
                      address=request.remote_addr, override=override)
         return "ส่งต่อหน่วยงานแล้ว (forwarded)"
     return _act(ticket, action, lead_only=True)
@@ -223,6 +234,32 @@ def correct_category(ticket: str):
         work.correct_category(db, case, request.form.get("category", ""), actor(), address=request.remote_addr)
         return "แก้ไขประเภทแล้ว (category corrected)"
     return _act(ticket, action, lead_only=True)
+
+
+@blueprint.post("/cases/<ticket>/references")
+@role_required(*access.CASE_WORKERS)
+def add_reference(ticket: str):
+    def action(db, case):
+        added = integrations.add_reference(db, case.id, request.form.get("kind", ""),
+                                           request.form.get("value", ""), actor())
+        if added is not None:
+            staff_store.audit(db, actor(), "case_reference", case.ticket, {"kind": added.kind, "value": added.value},
+                              request.remote_addr)
+        return "บันทึกเลขอ้างอิงแล้ว (reference saved)" if added else "มีเลขอ้างอิงนี้อยู่แล้ว (already there)"
+    return _act(ticket, action)
+
+
+@blueprint.post("/cases/<ticket>/references/<int:reference_id>/delete")
+@role_required(*access.CASE_WORKERS)
+def remove_reference(ticket: str, reference_id: int):
+    def action(db, case):
+        removed = integrations.remove_reference(db, case.id, reference_id)
+        if removed is None:
+            raise ValueError("ไม่พบเลขอ้างอิงนี้")
+        staff_store.audit(db, actor(), "case_reference_remove", case.ticket,
+                          {"kind": removed.kind, "value": removed.value}, request.remote_addr)
+        return "ลบเลขอ้างอิงแล้ว (reference removed)"
+    return _act(ticket, action)
 
 
 @blueprint.post("/cases/<ticket>/notes")

@@ -10,9 +10,34 @@ from markupsafe import Markup
 LAT_MIN, LAT_MAX, LON_MIN, LON_MAX = 5.5, 20.6, 97.3, 105.7
 
 
+MIN_TREND_DAYS = 2  # a line needs two days; one point in an empty frame reads as a broken chart
+
+
+def _with_gaps_filled(days: list[dict]) -> list[dict]:
+    """Every day from the first to the last, zero where nothing happened (the figures list only busy days;
+    joining them directly would draw a slope across a quiet week)."""
+    from datetime import date, timedelta
+
+    try:
+        first, last = date.fromisoformat(days[0]["day"][:10]), date.fromisoformat(days[-1]["day"][:10])
+    except (ValueError, TypeError):
+        return days
+    known = {d["day"][:10]: d for d in days}
+    out, current = [], first
+    while current <= last and len(out) < 3700:
+        key = current.isoformat()
+        out.append(known.get(key, {"day": key, "received": 0, "resolved": 0}))
+        current += timedelta(days=1)
+    return out
+
+
 def trend_svg(days: list[dict], width: int = 640, height: int = 220) -> Markup:
-    if not days:
-        return Markup('<p class="muted">ไม่มีข้อมูลในช่วงนี้ (no data)</p>')
+    """The daily trend, or a sentence saying there is not enough data yet (fewer than two days with cases)."""
+    busy = [d for d in days if d["received"] or d["resolved"]]
+    if len(busy) < MIN_TREND_DAYS:
+        return Markup('<p class="muted empty-chart" id="trend-empty">ข้อมูลยังไม่พอสำหรับแสดงแนวโน้ม: ต้องมีเรื่องอย่างน้อย '
+                      f'{MIN_TREND_DAYS} วันในช่วงนี้ (not enough data for a trend)</p>')
+    days = _with_gaps_filled(days)
     pad = 30
     top = max(max(d["received"], d["resolved"]) for d in days) or 1
     step = (width - 2 * pad) / max(1, len(days) - 1)

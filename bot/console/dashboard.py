@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, render_template, request
 
-from bot.console import access, charts, figures
+from bot.console import access, charts, district_map, figures
 from bot.console.auth import role_required
 from bot.console.params import day
 from bot.console.templating import BANGKOK
@@ -36,6 +36,8 @@ def dashboard():
         categories = staff_store.category_table(db)
         targets = {c.id: c.target_days for c in categories}
         result = figures.compute(db, start, end, targets)
+        districts = district_map.open_by_district(db)
     return render_template("console/dashboard.html", f=result, period=period, periods=PERIODS,
-                           trend_svg=charts.trend_svg(result.trend), map_svg=charts.map_svg(result.map_cells),
+                           trend_svg=charts.trend_svg(result.trend),
+                           map_svg=district_map.district_map_svg(districts),
                            end_day=end - timedelta(days=1))

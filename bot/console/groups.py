@@ -73,6 +73,8 @@ def index():
 def create_link_code():
     form = request.form
     agency_id = (form.get("agency_id") or (g.staff.agency_id if not _is_admin() else "") or "").strip()
+    with current_services().transaction() as db:
+        agency_id = staff_store.resolve_agency(db, agency_id) or agency_id  # the name picked from the list
     purpose = form.get("purpose", "group")
     if purpose not in CODE_WORDS:
         abort(400)
@@ -144,6 +146,8 @@ def _form_target(form) -> broadcasts.Target:
         return broadcasts.Target(province=province, agency_id=own)
     if mode == "agency":
         agency_id = (form.get("agency_id") or own or "").strip()
+        with current_services().transaction() as db:
+            agency_id = staff_store.resolve_agency(db, agency_id) or agency_id
         if not agency_id:
             raise ValueError("กรุณาระบุหน่วยงาน")
         if not _may_manage(agency_id):
@@ -188,7 +192,9 @@ def broadcast():
     with services.transaction() as db:
         links = [{"line_id": group.line_id, "name": group.name, "agency_id": link.agency_id, "members": group.member_count,
                       "provinces": _province_names(store.provinces_of(link))} for link, group in _visible_links(db)]
-    page = {"links": links, "form": request.form, "estimate": None, "error": None, "refused": None}
+        agencies = staff_store.agency_names(db) if _is_admin() else {}
+    page = {"links": links, "form": request.form, "estimate": None, "error": None, "refused": None,
+            "agencies": agencies}
     if request.method == "GET":
         return render_template("console/groups_broadcast.html", **page)
     form = request.form

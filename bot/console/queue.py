@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot.casework.states import STATES
 from bot.console.access import scoped
 from bot.console.params import page_number
+from storage.integrations import cases_with_reference
 from storage.models import Case, CasePart, StaffUser, utcnow
 
 OPEN_STATES = tuple(s.id for s in STATES.values() if s.open)
@@ -56,18 +57,21 @@ class QueuePage:
     pages: int
 
 
-def filtered(user: StaffUser, args: Mapping[str, str]) -> Select:
+def filtered(user: StaffUser, args: Mapping[str, str], agency_id: str | None = None) -> Select:
+    """``agency_id``: the ``agency`` argument resolved from the name staff picked."""
     query = scoped(select(Case), user)
     if args.get("status") == "open":
         query = query.where(Case.status.in_(OPEN_STATES))
     elif args.get("status") in STATES:
         query = query.where(Case.status == args["status"])
-    for field, column in (("category", Case.category), ("agency", Case.agency_id), ("province", Case.province)):
+    for field, column in (("category", Case.category), ("province", Case.province)):
         if args.get(field):
             query = query.where(column == args[field])
     officer = officer_of(user, args)
     if officer is not None:
         query = query.where(assigned_to(officer))
+    if args.get("agency"):  # the agency's name as picked from the list (an id still works)
+        query = query.where(Case.agency_id == (agency_id or args["agency"]))
     if args.get("urgent") == "1":
         query = query.where(Case.urgent.is_(True))
     if args.get("overdue") == "1":
@@ -76,12 +80,15 @@ def filtered(user: StaffUser, args: Mapping[str, str]) -> Select:
     if text:
         like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(or_(Case.ticket == text.upper(), Case.ticket.ilike(like, escape="\\"),
-                                Case.description.ilike(like, escape="\\")))
+                                Case.description.ilike(like, escape="\\"),
+                                Case.id.in_(cases_with_reference(text))))  # 1111, 1567, Traffy, letter numbers
     return query
 
 
 def queue_page(db: Session, user: StaffUser, args: Mapping[str, str]) -> QueuePage:
-    query = filtered(user, args)
+    from storage.staff import resolve_agency
+
+    query = filtered(user, args, resolve_agency(db, args.get("agency")) if args.get("agency") else None)
     total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     page = page_number(args.get("page"))
     pages = max(1, -(-total // PER_PAGE))

@@ -68,6 +68,9 @@ def correct_category(db: Session, case: Case, new_category: str, actor: str, add
     case.updated_at = utcnow()
     staff_store.add_correction(db, case_id=case.id, text=case.description, old=old, new=new_category, who=actor)
     old_agency, new_agency = case.agency_id, _reroute(db, case, actor)
+    from bot.integrations.hooks import refresh_cards
+
+    refresh_cards(db, case, actor=actor)  # the groups' cards show the right category
     staff_store.audit(db, actor, "case_category", case.ticket,
                       {"from": old, "to": new_category, "agency_from": old_agency, "agency_to": new_agency}, address)
 
@@ -109,6 +112,16 @@ def add_note(db: Session, case: Case, text: str, actor: str, address: str | None
         raise ValueError("an empty note")
     staff_store.add_note(db, case.id, actor, text.strip(), kind="note", agency_id=agency_id)
     staff_store.audit(db, actor, "case_note", case.ticket, None, address)
+    _commented(db, case, actor, "note", text.strip())
+
+
+def _commented(db: Session, case: Case, actor: str, kind: str, text: str) -> None:
+    """Integrators hear of a note or a reply (masked as every text that leaves Siang)."""
+    from bot.api.public import public_text
+    from bot.integrations.hooks import case_event
+
+    case_event(db, case, "commented", actor=actor, cards=False,
+               comment={"kind": kind, "text": public_text(case, text)})
 
 
 def reply_to_citizen(db: Session, case: Case, text: str, actor: str, address: str | None = None) -> int:
@@ -128,6 +141,7 @@ def reply_to_citizen(db: Session, case: Case, text: str, actor: str, address: st
     threads.staff_wrote_on_case(db, case, actor)  # the citizen's answers come back to this case
     staff_store.audit(db, actor, "case_reply", case.ticket, {"outbox_id": row.id}, address)
     deliver_after_commit(db, row.id)
+    _commented(db, case, actor, "reply", text)
     return row.id
 
 

@@ -19,6 +19,7 @@ COMMANDS = (  # (catalogue key of the command word, handler name in bot.groups.l
     ("grp_cmd_link", "link_command"),
     ("grp_cmd_staff", "staff_command"),
     ("grp_cmd_status", "status_command"),
+    ("grp_cmd_backlog", "backlog_command"),
 )
 
 

@@ -140,16 +140,15 @@ def _move(ctx: Context, link: GroupLink, staff: StaffMember, case: Case, to_stat
 
 
 def _show_everywhere(ctx: Context, case: Case, staff: StaffMember) -> None:
-    """The updated card: as the reply here (free), pushed to the other groups that had the case's card."""
-    who = staff.display_name or staff.line_user_id
-    card = case_card(ctx.session, case, last_actor=who)
+    """The updated card: as the reply here (free); the other groups that had the case's card, and the owner's,
+    get it pushed by ``bot.integrations.hooks`` before the commit (as for a change made anywhere else).
+    The officer is named, never shown by LINE id."""
+    from bot.casework.actors import actor_name
+    from bot.integrations.hooks import ORIGIN_GROUP
+
+    ctx.session.info[ORIGIN_GROUP] = ctx.chat_id
+    card = case_card(ctx.session, case, last_actor=actor_name(ctx.session, f"group:{staff.id}"))
     ctx.reply(card)
-    others = {c.group_line_id: c for c in store.cards_of(ctx.session, case.id) if c.group_line_id != ctx.chat_id}
-    for group_line_id, previous in others.items():
-        link = store.active_link(ctx.session, group_line_id)
-        if link is not None and in_scope(link, case):
-            row = push(ctx.session, group_line_id, [card])
-            store.add_card(ctx.session, case.id, link, case.status, row.id)
 
 
 def _ask_agency(ctx: Context, link: GroupLink, case: Case) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from urllib.parse import quote, urlencode
 
 from flask import current_app, has_app_context
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.casework.states import can_move
@@ -32,6 +32,8 @@ BUTTONS = (("accept", "accepted", "grp_btn_accept", "primary"),
            ("resolve", "resolved", "grp_btn_resolve", "primary"),
            ("fwd", "forwarded", "grp_btn_forward", "secondary"))
 ACTION_TARGET = {do: to for do, to, _, _ in BUTTONS}
+CARDED = "siang_carded"  # session.info: (case id, group) pairs that got the case's card in this transaction
+BACKLOG_PAGE = 10  # cards in one carousel of the backlog command (LINE allows 12 bubbles)
 
 
 def agency_name(agency_id: str | None) -> str:
@@ -48,16 +50,17 @@ def press_data(do: str, case: Case, **extra: str) -> str:
     return data
 
 
-def case_card(session: Session, case: Case, last_actor: str | None = None) -> dict:
+def case_card(session: Session, case: Case, last_actor: str | None = None, news: str | None = None) -> dict:
+    """The card of ``case`` as a group sees it; ``last_actor`` is a name (never a LINE id), ``news`` a line on
+    top (the case was reopened, rated)."""
     photos = session.scalar(select(func.count()).select_from(CaseAttachment)
                             .where(CaseAttachment.case_id == case.id)) or 0
     place = public_text(case, " ".join(p for p in (case.address, case.district, case.province) if p)) or "-"
-    if case.anonymous:
-        citizen = text("grp_card_anonymous", LANG)
-    else:
-        name = case.citizen.display_name if case.citizen else None
-        citizen = " ".join(p for p in (name, case.phone) if p) or "-"
-    rows = [
+    # A group is whoever was invited: the citizen's name and phone stay behind the console's login (the
+    # "details" link), shown there to staff whose role may see them.
+    citizen = text("grp_card_anonymous" if case.anonymous else "grp_card_citizen_hidden", LANG)
+    rows = [("grp_card_news", news)] if news else []
+    rows += [
         ("grp_card_status", status_label(case.status, LANG)),
         ("grp_card_category", category_label(case.category, LANG)),
         ("grp_card_urgency", text("grp_card_urgent" if case.urgent else "grp_card_normal", LANG)),
@@ -105,11 +108,61 @@ def post_case_card(session: Session, case: Case) -> list[GroupCaseCard]:
     from bot.groups.sending import push
 
     posted = []
+    carded = session.info.setdefault(CARDED, set())
     for link in store.links_for_case(session, case.agency_id, resolve_province(case.province)):
         row = push(session, link.group_line_id, [case_card(session, case)])
         posted.append(store.add_card(session, case.id, link, case.status, row.id))
+        carded.add((case.id, link.group_line_id))
     session.flush()
     return posted
+
+
+def repost_card(session: Session, case: Case, news: str | None = None, actor: str | None = None,
+                skip_group: str | None = None) -> list[GroupCaseCard]:
+    """The case changed (console, API, another group, the citizen): post its card again to every group that
+    had it and may still act on it, and to the owner's groups (a case filed before their group was linked,
+    a reopening, a rating reach them too). ``skip_group`` was answered by reply already; a group that got
+    the card in this transaction (a forward's new owner) is not sent it twice."""
+    from bot.casework.actors import actor_name
+    from bot.groups.sending import push
+
+    carded = session.info.setdefault(CARDED, set())
+    targets: dict[str, GroupLink] = {}
+    for previous in store.cards_of(session, case.id):
+        link = store.active_link(session, previous.group_line_id)
+        if link is not None and in_scope(link, case):
+            targets.setdefault(link.group_line_id, link)
+    for link in store.links_for_case(session, case.agency_id, resolve_province(case.province)):
+        targets.setdefault(link.group_line_id, link)
+    targets = {gid: link for gid, link in targets.items() if gid != skip_group and (case.id, gid) not in carded}
+    if not targets:
+        return []
+    card = case_card(session, case, last_actor=actor_name(session, actor) if actor else None, news=news)
+    posted = []
+    for group_line_id, link in targets.items():
+        row = push(session, group_line_id, [card])
+        posted.append(store.add_card(session, case.id, link, case.status, row.id))
+        carded.add((case.id, group_line_id))
+    session.flush()
+    return posted
+
+
+def backlog(session: Session, link: GroupLink, limit: int = BACKLOG_PAGE) -> tuple[list[Case], int]:
+    """Open cases this group serves that it has never had a card of (filed before it was linked), oldest
+    first: ``limit`` of them and how many there are."""
+    from bot.casework.states import STATES
+
+    open_states = [s.id for s in STATES.values() if s.open]
+    seen = select(GroupCaseCard.case_id).where(GroupCaseCard.group_line_id == link.group_line_id)
+    from bot.places.gazetteer import provinces as province_table
+
+    codes = store.provinces_of(link)
+    names = [p.name_th for code, p in province_table().items() if code in codes]
+    serves = or_(Case.agency_id == link.agency_id, Case.province.in_(names)) if names else \
+        Case.agency_id == link.agency_id
+    query = select(Case).where(Case.status.in_(open_states), Case.id.not_in(seen), serves)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return list(session.scalars(query.order_by(Case.created_at, Case.id).limit(limit))), total
 
 
 def in_scope(link: GroupLink, case: Case) -> bool:

@@ -77,7 +77,8 @@ def staff_command(ctx: Context, command: str, argument: str) -> None:
     code = _redeem(ctx, command, argument, "staff", "register_staff")
     if code is None:
         return
-    store.register_staff(ctx.session, ctx.user_id, code.agency_id, registered_by=f"code:{code.id}")
+    store.register_staff(ctx.session, ctx.user_id, code.agency_id, registered_by=f"code:{code.id}",
+                         display_name=_member_name(ctx))
     ctx.reply(messages.text_message(ctx.text("grp_staff_registered", agency=agency_name(code.agency_id))))
 
 
@@ -110,3 +111,44 @@ def status_command(ctx: Context, command: str, argument: str) -> None:
 def _chat(ctx: Context) -> tuple[str, str]:
     source = ctx.event.source
     return (source.group_id, "group") if source.type == "group" else (source.room_id, "room")
+
+
+def _member_name(ctx: Context) -> str | None:
+    """The officer's LINE display name in this group, so cards and the console name them (never by LINE id).
+    None when LINE does not tell (a profile not shared): they are then "เจ้าหน้าที่ทาง LINE" of their agency."""
+    group_line_id, kind = _chat(ctx)
+    api, timeout = ctx.services.line.api, ctx.services.line.timeout
+    try:
+        if kind == "group":
+            profile = api.get_group_member_profile(group_line_id, ctx.user_id, _request_timeout=timeout)
+        else:
+            profile = api.get_room_member_profile(group_line_id, ctx.user_id, _request_timeout=timeout)
+    except Exception:  # noqa: BLE001 - a name is a nicety; registering must not fail for it
+        return None
+    return getattr(profile, "display_name", None)
+
+
+def backlog_command(ctx: Context, command: str, argument: str) -> None:
+    """``เรื่องค้าง``: the open cases of the group's agency it has never seen (filed before it was linked), as
+    cards it can act on, ten at a time, oldest first; typing it again shows the next ones."""
+    from bot.groups.cards import BACKLOG_PAGE, backlog, case_card
+
+    group_line_id, _ = _chat(ctx)
+    link = store.active_link(ctx.session, group_line_id)
+    if link is None:
+        ctx.reply(messages.text_message(ctx.text("grp_not_linked")))
+        return
+    cases, total = backlog(ctx.session, link, BACKLOG_PAGE)
+    store.audit(ctx.session, group_line_id=group_line_id, line_user_id=ctx.user_id, action="backlog",
+                outcome="done", detail=str(total), inbox_event_id=ctx.row.id)
+    agency = agency_name(link.agency_id)
+    if not cases:
+        ctx.reply(messages.text_message(ctx.text("grp_backlog_none", agency=agency)))
+        return
+    bubbles = [case_card(ctx.session, case)["contents"] for case in cases]
+    more = ctx.text("grp_backlog_more") if total > len(cases) else ""
+    summary = ctx.text("grp_backlog", agency=agency, shown=len(cases), total=total, more=more)
+    ctx.reply(messages.text_message(summary),
+              {"type": "flex", "altText": summary[:400], "contents": {"type": "carousel", "contents": bubbles}})
+    for case in cases:
+        store.add_card(ctx.session, case.id, link, case.status, None)

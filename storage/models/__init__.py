@@ -22,3 +22,4 @@ from storage.models.staff import (  # noqa: F401
 )
 from storage.models.threads import HandoverMessage, StaffThread  # noqa: F401
 from storage.models.work import CaseForward, CasePart, ResponseTemplate  # noqa: F401
+from storage.models.integrations import ApiCaseIntake, CaseReference, WebhookRegistration  # noqa: F401

@@ -45,7 +45,8 @@ def test_an_announcer_composes_previews_tests_publishes_and_sees_progress(bot, l
     figures = client.get(f"{page_url}/progress.json").get_json()
     assert (figures["audience"], figures["delivered"], figures["failed"]) == (3, 3, 0)
     page = client.get(page_url).get_data(as_text=True)
-    assert "published" in page and "staff:" in page  # audited, with who did it
+    # audited, with who did it: in Thai and by name, never "published" or "staff:4" (issue 15)
+    assert "เผยแพร่/ตั้งเวลา · คุณannouncer1" in page and "staff:" not in page
 
 
 def test_other_roles_cannot_publish(bot, line):

@@ -16,7 +16,9 @@ def test_a_new_case_is_posted_to_its_agency_group_only_with_personal_data_masked
     rows = card_rows(card)
     assert rows["ประเภท"] == "ถนน" and "ซอยสีลม 5" in rows["สถานที่"] and rows["สถานะ"]
     assert "0812345678" not in rows["รายละเอียด"] and "[เบอร์โทร]" in rows["รายละเอียด"]
-    assert rows["ผู้ร้อง"] == "สมชาย ใจดี 0899999999"
+    # A group is whoever was invited: the citizen's name and phone stay behind the console's login (issue 15).
+    assert rows["ผู้ร้อง"] == "ชื่อและเบอร์โทรดูได้ในระบบเจ้าหน้าที่"
+    assert "สมชาย" not in str(card) and "0899999999" not in str(card)
     labels = buttons(card)
     assert labels["ดูแผนที่"]["uri"].endswith("query=13.724600,100.529600")
     assert set(labels) == {"ดูแผนที่", "รับเรื่อง", "ส่งต่อหน่วยงานอื่น"}
