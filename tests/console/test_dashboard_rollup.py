@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta, timezone
 
 import pytest
 from sqlalchemy import delete, func, select, text, update
@@ -118,6 +118,101 @@ def test_the_roll_up_equals_the_cases_after_a_mix_of_changes(services):
                     if None not in key or name != "map"}
         assert {key: (n, late) for key, n, late in open_now[name]} == expected, name
     assert sum(late for _, _, late in open_now["category"]) == 1  # the one open case past its target
+
+
+def _same_counts(db, start: datetime, end: datetime) -> None:
+    """The roll-ups' breakdowns and histogram of ``[start, end)`` (whole days) equal grouped passes over the cases."""
+    rolled = case_stats.period_counts(db, start.date(), end.date())
+    cases = figures.received(db, start, end), figures.resolved(db, start, end)
+    for rolled_rows, case_rows in zip(rolled, cases):
+        for name, rows in case_rows.items():
+            expected = {key if name != "day" else (figures._day_text(key[0]),): n for key, n in rows}
+            got = {key if name != "day" else (figures._day_text(key[0]),): n for key, n in rolled_rows[name]}
+            assert got == expected, name
+    assert case_stats.resolve_days(db, start.date(), end.date()) == figures._whole_days_from_cases(db, start, end)
+
+
+def test_a_change_inside_a_long_period_shows_at_once(services, monkeypatch):
+    """A case deep inside a year (a whole month, read from the monthly roll-up) shows on the year's page as soon
+    as it is filed, resolved, rated, re-categorised and deleted."""
+    start, end = _whole_days(365)
+    edges, months = case_stats.split_months(start.date(), end.date())
+    assert months and months[1] - months[0] > timedelta(days=300)
+    day = months[0] + timedelta(days=45)
+    assert not any(a <= day < b for a, b in edges)
+    filed = datetime.combine(day, time(10), figures.BANGKOK).astimezone(timezone.utc)
+    monkeypatch.setattr(figures, "EXACT_PERCENTILES_UP_TO", 0)  # time to resolve from the histograms too
+
+    def year() -> figures.Figures:
+        with services.transaction() as db:
+            return figures.compute(db, start, end, {})
+
+    ticket = make_case(services, agency_id="bma", category="ถนน")
+    with services.transaction() as db:
+        _case(db, ticket).created_at = filed
+    f = year()
+    assert (f.totals.received, f.totals.resolved) == (1, 0) and f.trend == [
+        {"day": day.isoformat(), "received": 1, "resolved": 0}]
+    with services.transaction() as db:
+        case = _case(db, ticket)
+        case.status, case.resolved_at, case.rating = "resolved", filed + timedelta(days=3, hours=2), 5
+    f = year()
+    assert (f.totals.resolved, f.ratings["counts"][5]) == (1, 1) and _by(f, "agency") == {"bma": (1, 1)}
+    assert [(t["category"], t["count"]) for t in f.resolve_times] == [("ถนน", 1)]
+    assert 3 <= f.resolve_times[0]["median"] < 4
+    with services.transaction() as db:
+        work.correct_category(db, _case(db, ticket), "ไฟฟ้า", "tester")
+    assert _by(year(), "category") == {"ไฟฟ้า": (1, 1)}
+    with services.transaction() as db:
+        db.execute(delete(Case).where(Case.ticket == ticket))
+    f = year()
+    assert (f.totals.received, f.totals.resolved, f.ratings["total"], f.resolve_times) == (0, 0, 0, [])
+
+
+def test_the_monthly_roll_up_equals_the_cases_after_a_mix_of_changes(services):
+    """Cases over more than a year, moved across month boundaries, re-routed in bulk, resolved, rated, deleted,
+    and a rolled-back change: every long period (whole months plus edge days) equals a recount of the cases."""
+    now = utcnow()
+    tickets = [make_case(services, agency_id=("bma", "mea", "pwa")[n % 3], category=("ถนน", "ไฟฟ้า")[n % 2])
+               for n in range(14)]
+    with services.transaction() as db:
+        for n, ticket in enumerate(tickets):
+            case = _case(db, ticket)
+            case.created_at = now - timedelta(days=n * 31 + 2, hours=n * 5)
+            if n % 3:
+                case.status, case.rating = "resolved", n % 6 or None
+                case.resolved_at = min(case.created_at + timedelta(days=n * 3, hours=7), now - timedelta(hours=1))
+    with services.transaction() as db:
+        for ticket in tickets[2:6]:  # across a month boundary, one statement each
+            case = _case(db, ticket)
+            case.created_at -= timedelta(days=17)
+        db.execute(update(Case).where(Case.ticket.in_(tickets[4:9])).values(agency_id=None, category="น้ำ"))
+        db.execute(update(Case).where(Case.ticket.in_(tickets[7:10])).values(rating=2))
+        db.execute(delete(Case).where(Case.ticket == tickets[10]))
+    with pytest.raises(RuntimeError):
+        with services.transaction() as db:
+            _case(db, tickets[11]).created_at = now - timedelta(days=3)
+            db.flush()
+            raise RuntimeError("rolled back: the roll-up must not keep the change")
+    with services.transaction() as db:
+        for days in (500, 365, 200, 45):
+            start, end = _whole_days(days)
+            _same_counts(db, start, end)
+        assert case_stats.split_months(*(d.date() for d in _whole_days(500)))[1]  # whole months were read
+        start, end = _whole_days(500)
+        assert sum(n for _, n in case_stats.period_counts(db, start.date(), end.date())[0]["category"]) == 13
+
+
+def test_a_period_splits_into_whole_months_and_edge_days():
+    from datetime import date
+
+    assert case_stats.split_months(date(2026, 1, 15), date(2026, 4, 3)) == (
+        [(date(2026, 1, 15), date(2026, 2, 1)), (date(2026, 4, 1), date(2026, 4, 3))],
+        (date(2026, 2, 1), date(2026, 4, 1)))
+    assert case_stats.split_months(date(2026, 2, 1), date(2026, 3, 1)) == ([], (date(2026, 2, 1), date(2026, 3, 1)))
+    assert case_stats.split_months(date(2026, 2, 3), date(2026, 2, 20)) == ([(date(2026, 2, 3), date(2026, 2, 20))], None)
+    assert case_stats.split_months(date(2025, 12, 20), date(2026, 1, 5)) == (
+        [(date(2025, 12, 20), date(2026, 1, 5))], None)
 
 
 def test_long_periods_read_percentiles_from_the_histogram_within_a_day(services, monkeypatch):
