@@ -1,8 +1,8 @@
 """Reading the dashboard's roll-ups of the cases: per Bangkok day (``case_daily_stats``, ``case_resolve_days``)
 and per Bangkok month (``case_monthly_stats``, ``case_resolve_months``), and the open work (``case_open_stats``).
 
-Triggers on ``cases`` (migration ``0016``) keep every table exact in the same transaction as every case change,
-so these reads are as current as the cases themselves. A period of whole days reads its whole calendar months
+Triggers on ``cases`` (migrations ``0016``, ``0018``) keep every table exact in the same transaction as every case
+change, so these reads are as current as the cases themselves. A period of whole days reads its whole calendar months
 from the monthly tables and only its edge days (at most two partial months) from the daily ones: a year is a
 few thousand rows, whatever the number of cases. The trend and the ratings read the ``all`` rows (one a day).
 """

@@ -1,4 +1,4 @@
-"""The dashboard's daily roll-up of the cases (migration ``0016``).
+"""The dashboard's roll-ups of the cases per Bangkok day and month (migrations ``0016``, ``0018``).
 
 The rows are written only by triggers on ``cases`` (in the same transaction as the case change), never by the
 application: these models are for reading. ``key`` is ``""`` where the case has no agency or province.

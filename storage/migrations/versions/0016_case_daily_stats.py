@@ -10,13 +10,7 @@ touched. SQLite has only row-level triggers; its data is the embedded mode's sma
 
 ``case_open_stats`` holds the open cases per category, agency, province and map cell of 0.1 degree
 ("lat,lon"); the dashboard counts the overdue ones as the open ones minus those not yet due, a few
-recent cases read by ``ix_cases_status_due``.
-
-``case_monthly_stats`` and ``case_resolve_months`` are the same two roll-ups per Bangkok calendar month
-(``month`` is its first day), written by the same statements of the same triggers: a long period reads its
-whole months there and only its edge days from the daily tables, so a year costs a few thousand rows, not
-a few hundred thousand. The ``all`` dimension (key ``""``) counts every case once: the trend and the ratings
-read one row per day. The upgrade backfills the five tables from the cases.
+recent cases read by ``ix_cases_status_due``. The upgrade backfills the three tables from the cases.
 
 Revision ID: 0016
 Revises: 0011
@@ -40,7 +34,7 @@ def _contributions(r: str, sign: str, day, days) -> str:
     take away (sign -1): one "filed" row per dimension on the day filed, one "resolved" row per dimension on
     the day resolved. ``day`` and ``days`` build the dialect's Bangkok day and whole days between two stamps."""
     parts = []
-    dims = (("all", "''"), ("category", f"{r}.category"), ("agency", f"coalesce({r}.agency_id, '')"),
+    dims = (("category", f"{r}.category"), ("agency", f"coalesce({r}.agency_id, '')"),
             ("province", f"coalesce({r}.province, '')"))
     for dimension, key in dims:
         parts.append(f"SELECT {day(f'{r}.created_at')} AS day, '{dimension}' AS dimension, {key} AS key, "
@@ -77,31 +71,19 @@ def _sqlite_cell(r: str) -> str:
     return f"CAST(round({r}.latitude * 10) / 10 AS TEXT) || ',' || CAST(round({r}.longitude * 10) / 10 AS TEXT)"
 
 
-def _stats_upsert(table: str, period: str, parts: str) -> str:
-    """Add the grouped contributions ``parts`` to the roll-up ``table`` keyed by ``period`` (day or month)."""
+def _upserts(parts_stats: str, parts_days: str, parts_open: str) -> list[str]:
     sums = ", ".join(f"sum({c})" for c in STAT_COLUMNS)
     nonzero = " OR ".join(f"sum({c}) <> 0" for c in STAT_COLUMNS)
-    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in STAT_COLUMNS)
-    return (f"INSERT INTO {table} ({period}, dimension, key, {', '.join(STAT_COLUMNS)}) "
-            f"SELECT day, dimension, key, {sums} FROM ({parts}) AS c GROUP BY day, dimension, key "
-            f"HAVING {nonzero} ORDER BY day, dimension, key "
-            f"ON CONFLICT ({period}, dimension, key) DO UPDATE SET {updates}")
-
-
-def _resolve_upsert(table: str, period: str, parts: str) -> str:
-    return (f"INSERT INTO {table} ({period}, category, days, cases) "
-            f"SELECT day, category, days, sum(cases) FROM ({parts}) AS c GROUP BY day, category, days "
-            f"HAVING sum(cases) <> 0 ORDER BY day, category, days "
-            f"ON CONFLICT ({period}, category, days) DO UPDATE SET cases = {table}.cases + excluded.cases")
-
-
-def _upserts(stats: tuple[str, str], days: tuple[str, str], parts_open: str) -> list[str]:
-    """The trigger body: ``stats`` and ``days`` are the (per day, per month) contributions."""
+    updates = ", ".join(f"{c} = case_daily_stats.{c} + excluded.{c}" for c in STAT_COLUMNS)
     return [
-        _stats_upsert("case_daily_stats", "day", stats[0]),
-        _stats_upsert("case_monthly_stats", "month", stats[1]),
-        _resolve_upsert("case_resolve_days", "day", days[0]),
-        _resolve_upsert("case_resolve_months", "month", days[1]),
+        f"INSERT INTO case_daily_stats (day, dimension, key, {', '.join(STAT_COLUMNS)}) "
+        f"SELECT day, dimension, key, {sums} FROM ({parts_stats}) AS c GROUP BY day, dimension, key "
+        f"HAVING {nonzero} ORDER BY day, dimension, key "
+        f"ON CONFLICT (day, dimension, key) DO UPDATE SET {updates}",
+        f"INSERT INTO case_resolve_days (day, category, days, cases) "
+        f"SELECT day, category, days, sum(cases) FROM ({parts_days}) AS c GROUP BY day, category, days "
+        f"HAVING sum(cases) <> 0 ORDER BY day, category, days "
+        f"ON CONFLICT (day, category, days) DO UPDATE SET cases = case_resolve_days.cases + excluded.cases",
         f"INSERT INTO case_open_stats (dimension, key, open) "
         f"SELECT dimension, key, sum(open) FROM ({parts_open}) AS c GROUP BY dimension, key "
         f"HAVING sum(open) <> 0 ORDER BY dimension, key "
@@ -113,10 +95,6 @@ def _pg_day(column: str) -> str:
     return f"(timezone('Asia/Bangkok', {column}))::date"
 
 
-def _pg_month(column: str) -> str:
-    return f"(date_trunc('month', timezone('Asia/Bangkok', {column})))::date"
-
-
 def _pg_days(created: str, resolved: str) -> str:
     return f"least({MAX_DAYS}, greatest(0, floor(extract(epoch FROM {resolved} - {created}) / 86400)))::integer"
 
@@ -125,41 +103,31 @@ def _sqlite_day(column: str) -> str:
     return f"date({column}, '+7 hours')"
 
 
-def _sqlite_month(column: str) -> str:
-    return f"date({column}, '+7 hours', 'start of month')"
-
-
 def _sqlite_days(created: str, resolved: str) -> str:
     return f"min({MAX_DAYS}, max(0, CAST(julianday({resolved}) - julianday({created}) AS INTEGER)))"
 
 
-def _parts(sources: list[tuple[str, str]], source, day, month, days, cell) -> tuple:
-    """The contributions of ``sources`` ((rows, sign) pairs; ``source(rows)`` is the FROM text, or "" for a
-    SQLite row trigger's NEW/OLD): (per day, per month) for both roll-ups, and the open work."""
-    def union(build) -> str:
-        return " UNION ALL ".join(build(rows, sign).replace(" FROM {source}", source(rows)) for rows, sign in sources)
-
-    def per(period) -> tuple[str, str]:
-        return union(lambda r, sign: _contributions(r, sign, period, days)), union(
-            lambda r, sign: _resolve_rows(r, sign, period, days))
-
-    (stats_day, days_day), (stats_month, days_month) = per(day), per(month)
-    return (stats_day, stats_month), (days_day, days_month), union(lambda r, sign: _open_rows(r, sign, cell))
-
-
 def _pg_statements(sources: list[tuple[str, str]]) -> list[str]:
     """Upserts for PostgreSQL, ``sources`` being (transition table, sign) pairs."""
-    return _upserts(*_parts([(t, sign) for t, sign in sources], lambda t: f" FROM {t}", _pg_day, _pg_month,
-                            _pg_days, _pg_cell))
+    stats = " UNION ALL ".join(_contributions("r", sign, _pg_day, _pg_days).replace("{source}", f"{table} AS r")
+                               for table, sign in sources)
+    days = " UNION ALL ".join(_resolve_rows("r", sign, _pg_day, _pg_days).replace("{source}", f"{table} AS r")
+                              for table, sign in sources)
+    opened = " UNION ALL ".join(_open_rows("r", sign, _pg_cell).replace("{source}", f"{table} AS r")
+                                for table, sign in sources)
+    return _upserts(stats, days, opened)
 
 
-def _sqlite_statements(sources: list[tuple[str, str]], table: str | None = None) -> list[str]:
-    """Upserts for a SQLite row trigger, ``sources`` being (NEW or OLD, sign) pairs, or for the backfill from
-    ``table``. SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT (a parsing ambiguity), hence
-    ``WHERE true``."""
-    source = (lambda r: f" FROM {table} AS {r}") if table else (lambda r: "")
-    statements = _upserts(*_parts(sources, source, _sqlite_day, _sqlite_month, _sqlite_days, _sqlite_cell))
-    return [s.replace(" GROUP BY", " WHERE true GROUP BY") for s in statements]
+def _sqlite_statements(sources: list[tuple[str, str]]) -> list[str]:
+    """Upserts for a SQLite row trigger, ``sources`` being (NEW or OLD, sign) pairs. SQLite needs a WHERE
+    before ON CONFLICT in INSERT ... SELECT (a parsing ambiguity), hence ``WHERE true``."""
+    stats = " UNION ALL ".join(_contributions(row, sign, _sqlite_day, _sqlite_days).replace(" FROM {source}", "")
+                               for row, sign in sources)
+    days = " UNION ALL ".join(_resolve_rows(row, sign, _sqlite_day, _sqlite_days).replace(" FROM {source}", "")
+                              for row, sign in sources)
+    opened = " UNION ALL ".join(_open_rows(row, sign, _sqlite_cell).replace(" FROM {source}", "")
+                                for row, sign in sources)
+    return [s.replace(" GROUP BY", " WHERE true GROUP BY") for s in _upserts(stats, days, opened)]
 
 
 EVENTS = {"INSERT": [("new_rows", "1")], "UPDATE": [("new_rows", "1"), ("old_rows", "-1")],
@@ -175,23 +143,6 @@ def upgrade() -> None:
         sa.Column("key", sa.String(96), nullable=False),
         *(sa.Column(c, sa.Integer(), nullable=False, server_default="0") for c in STAT_COLUMNS),
         sa.PrimaryKeyConstraint("day", "dimension", "key", name=op.f("pk_case_daily_stats")),
-    )
-    op.create_index("ix_case_daily_stats_dimension_day", "case_daily_stats", ["dimension", "day"])
-    op.create_table(
-        "case_monthly_stats",
-        sa.Column("month", sa.Date(), nullable=False),
-        sa.Column("dimension", sa.String(8), nullable=False),
-        sa.Column("key", sa.String(96), nullable=False),
-        *(sa.Column(c, sa.Integer(), nullable=False, server_default="0") for c in STAT_COLUMNS),
-        sa.PrimaryKeyConstraint("month", "dimension", "key", name=op.f("pk_case_monthly_stats")),
-    )
-    op.create_table(
-        "case_resolve_months",
-        sa.Column("month", sa.Date(), nullable=False),
-        sa.Column("category", sa.String(64), nullable=False),
-        sa.Column("days", sa.Integer(), nullable=False),
-        sa.Column("cases", sa.Integer(), nullable=False, server_default="0"),
-        sa.PrimaryKeyConstraint("month", "category", "days", name=op.f("pk_case_resolve_months")),
     )
     op.create_table(
         "case_resolve_days",
@@ -225,8 +176,11 @@ def upgrade() -> None:
             body = ";\n".join(_sqlite_statements(sources))
             op.execute(f"CREATE TRIGGER case_stats_{event.lower()} AFTER {event} ON cases FOR EACH ROW "
                        f"BEGIN\n{body};\nEND")
-        for statement in _sqlite_statements([("r", "1")], table="cases"):
-            op.execute(statement)
+        stats = _contributions("r", "1", _sqlite_day, _sqlite_days).replace("{source}", "cases AS r")
+        days = _resolve_rows("r", "1", _sqlite_day, _sqlite_days).replace("{source}", "cases AS r")
+        opened = _open_rows("r", "1", _sqlite_cell).replace("{source}", "cases AS r")
+        for statement in _upserts(stats, days, opened):
+            op.execute(statement.replace(" GROUP BY", " WHERE true GROUP BY"))
 
 
 def downgrade() -> None:
@@ -239,6 +193,4 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER IF EXISTS case_stats_{event.lower()}")
     op.drop_table("case_open_stats")
     op.drop_table("case_resolve_days")
-    op.drop_table("case_resolve_months")
-    op.drop_table("case_monthly_stats")
     op.drop_table("case_daily_stats")
