@@ -91,9 +91,10 @@ def _tune(db: Session) -> None:
 
 def _utc(moment: datetime) -> datetime:
     """``moment`` in UTC, as the cases' stamps are stored. SQLite keeps no offset: SQLAlchemy writes an aware
-    value's own wall clock, so a Bangkok midnight compared as is would be 07:00 UTC and a range on the cases
-    would miss (or take) the first seven hours of its Bangkok day while the roll-up, which buckets the stored
-    UTC stamps by Bangkok day, counts them. PostgreSQL compares instants either way."""
+    value's own wall clock, so a Bangkok midnight compared as is would be taken as 00:00 UTC (07:00 in Bangkok)
+    and a range on the cases would miss the first seven hours of its first Bangkok day (and take seven hours
+    after its end), while the roll-ups, which bucket the stored UTC stamps by Bangkok day, count them.
+    PostgreSQL compares instants either way."""
     return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
 
 
