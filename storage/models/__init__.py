@@ -16,7 +16,8 @@ from storage.models.flows import (  # noqa: F401
 from storage.models.delivery import CaseMessage, DeliveryAlert  # noqa: F401
 from storage.models.announcements import Announcement, AnnouncementAudit, AnnouncementBatch, Subscription  # noqa: F401,E501
 from storage.models.groups import GroupAction, GroupBroadcast, GroupBroadcastDelivery, GroupCaseCard, GroupLink, GroupNoteRequest, LinkCode, StaffMember  # noqa: F401,E501
-from storage.models.stats import CaseDailyStats, CaseOpenStats, CaseResolveDays  # noqa: F401
+from storage.models.stats import (CaseDailyStats, CaseMonthlyStats, CaseOpenStats, CaseResolveDays,  # noqa: F401
+                                  CaseResolveMonths)
 from storage.models.staff import (  # noqa: F401
     Agency, ApiKey, AuditEntry, CaseNote, Category, CategoryCorrection, LoginAttempt, LoginCounter, StaffUser,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
 
@@ -32,7 +33,7 @@ def make_staff(services, username: str, role: str, agency_id: str | None = None,
 def make_case(services, *, line_user_id: str | None = None, agency_id: str = "bma", category: str = "ถนน",
               province: str = "กรุงเทพมหานคร", description: str = "ถนนหน้าบ้านเป็นหลุมใหญ่ โทร 0812345678",
               anonymous: bool = False, target_days: float | None = 15, phone: str | None = "0812345678",
-              display_name: str = "สมชาย ใจดี", **extra) -> str:
+              display_name: str = "สมชาย ใจดี", now: datetime | None = None, **extra) -> str:
     with services.transaction() as db:
         citizen_id = None
         if line_user_id:
@@ -42,7 +43,7 @@ def make_case(services, *, line_user_id: str | None = None, agency_id: str = "bm
         case = file_case(db, CaseDraft(description=description, category=category, agency_id=agency_id,
                                        province=province, phone=phone, anonymous=anonymous,
                                        target_days=target_days, latitude=13.7563, longitude=100.5018, **extra),
-                         citizen_id)
+                         citizen_id, now=now)
         return case.ticket
 
 
