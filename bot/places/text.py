@@ -38,7 +38,7 @@ _NOT_AREA_AFTER = re.compile(r"\s*(\d|[-–]|ซอย|ซ\.)")
 _OFFICE_BEFORE = re.compile(r"(สำนักงาน|สนง\s?\.?|แจ้ง|ผู้อำนวยการ|ผอ\s?\.?|ที่|ทาง|ฝ่าย\S*|เจ้าหน้าที่|จนท\s?\.?)\s*$")
 _POWER_BEFORE = re.compile(r"(การไฟฟ้า|กฟน\s?\.?|ไฟฟ้านครหลวง)\s*$")
 # A marker after these words names a neighbour or a destination ("ไปเขตบางกะปิ", "ระหว่างเขตสายไหม และ …").
-_ELSEWHERE_BEFORE = re.compile(r"(ไป|ระหว่าง|ถึง|จาก|ติด|เข้า|ติดต่อ|ข้าม|กับ)\s*(ทาง|ที่)?\s*$")
+_ELSEWHERE_BEFORE = re.compile(r"(ไป|ระหว่าง|ถึง|จาก|ติด|เข้า|ติดต่อ|ข้าม|กับ|เชื่อม)\s*(ทาง|ที่)?\s*$")
 # A marker after these words is a guess, a denial, a comparison or the citizen's home, not the problem's place
 # ("น่าจะเขตสายไหม", "คิดว่าเป็นเขตสวนหลวง", "ไม่ใช่เขต…", "เหมือนที่เขตดุสิตทำ", "บ้านอยู่เขตสะพานสูง").
 _HEDGE_BEFORE = re.compile(r"(น่าจะ|คิดว่า|อาจจะ|อาจ|หรือ|ไม่แน่ใจ|ไม่ใช่|ไม่ทราบ|รึ|(เหมือน|อย่าง|เช่น)\S{0,12}|"

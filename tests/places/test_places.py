@@ -107,6 +107,7 @@ def test_a_stated_place_is_found(text, province, district):
     "ขยะส่งกลิ่นเหม็นไปเกิน 20 กิโล ขนาดบ้านอยู่เขตสะพานสูง",  # the citizen's home, not the problem
     "ขอให้รับเรื่องไปประสานต่อให้เร็ว เหมือนอย่างมาตรฐานที่เขตดุสิตเขาทำไว้ดีมาก",  # a comparison
     "ทางเดินเชื่อมต่อระหว่างเขตบางกอกน้อยข้ามไปวัดช่างเหล็กเขตตลิ่งชัน ไฟดับ",  # a way between two districts
+    "ไฟดับหลายปีแล้ว บริเวณนั้นคือเขตห้วยขวางเชื่อมเขตวัฒนาครับ",  # where two districts meet
 ])
 def test_no_district_where_the_text_does_not_state_one(text):
     place = places.resolve_text(text)
