@@ -64,9 +64,19 @@ def measure_polygons(rows: list[dict]) -> dict:
             "us_per_resolve_location": round(per_lookup, 1), "us_per_polygon_lookup": round(per_polygon, 2)}
 
 
-def measure_text(rows: list[dict]) -> dict:
+def measure_text(rows: list[dict], errors: list | None = None) -> dict:
+    """Precision and marker recall of ``resolve_text`` against the tickets' districts, and why the wrong ones are.
+
+    Each wrong extraction gets one class (docs/nlp.md): ``text_is_point`` the ticket's own coordinates lie in the
+    district the text names, so the ticket's district is the office that handled it, not the place (label
+    noise); ``far`` the named district does not even border the ticket's (the point, and so the handler, is
+    elsewhere than the place the text describes); ``neighbour`` it borders it (the citizen named the district
+    next door, or the ticket went to the neighbour); ``outside`` the ticket was handled outside Bangkok;
+    ``errors`` (a list) receives one dict per wrong extraction.
+    """
     extracted = right = marked = marked_found = 0
     wrong: dict[str, int] = {}
+    classes = dict.fromkeys(("text_is_point", "far", "neighbour", "outside"), 0)
     for r in rows:
         truth = district_of(r)
         place = places.resolve_text(r["text"])
@@ -76,13 +86,37 @@ def measure_text(rows: list[dict]) -> dict:
                 right += 1
             else:
                 wrong[f"{place.district}!={truth}"] = wrong.get(f"{place.district}!={truth}", 0) + 1
+                kind = _error_class(r, place.district, truth)
+                classes[kind] += 1
+                if errors is not None:
+                    errors.append({"ticket_id": r["ticket_id"], "extracted": place.district, "ticket": truth,
+                                   "class": kind, "text": r["text"]})
         if re.search(MARKED + re.escape(truth), r["text"]):
             marked += 1
             marked_found += place is not None and place.district == truth
-    return {"texts": len(rows), "district_extracted": _rate(extracted, len(rows)),
-            "extracted_right": _rate(right, extracted), "named_with_marker": marked,
-            "marker_found": _rate(marked_found, marked),
+    noise = classes["text_is_point"]
+    return {"texts": len(rows), "district_extracted": _rate(extracted, len(rows)), "extracted": extracted,
+            "extracted_right": _rate(right, extracted), "wrong": extracted - right, "named_with_marker": marked,
+            "marker_found": _rate(marked_found, marked), "marker_found_count": marked_found,
+            "wrong_by_class": classes, "right_without_label_noise": _rate(right, extracted - noise),
             "most_wrong": sorted(wrong.items(), key=lambda kv: -kv[1])[:12]}
+
+
+def _error_class(row: dict, extracted: str, truth: str) -> str:
+    index = places.bangkok_index()
+    if row["lat"] and row["lon"] and index.district_at(float(row["lat"]), float(row["lon"])) == extracted:
+        return "text_is_point"
+    if truth not in index.names:
+        return "outside"
+    return "neighbour" if _borders(extracted, truth) else "far"
+
+
+def _borders(one: str, other: str) -> bool:
+    index = places.bangkok_index()
+    if one not in index.names:
+        return False
+    first, second = (index.geometries[index.names.index(name)] for name in (one, other))
+    return bool(first.distance(second) < 1e-4)  # degrees, about 10 m: the two polygons share a boundary
 
 
 def _rate(hits: int, total: int) -> float:
@@ -93,10 +127,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=("tune", "check", "all"), default="tune")
     parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--errors", type=Path, default=None, help="write the wrong extractions here (JSON lines)")
     args = parser.parse_args(argv)
     rows = tickets(args.part)[:args.limit]
-    print(json.dumps({"part": args.part, "polygons": measure_polygons(rows), "text": measure_text(rows)},
+    errors: list = []
+    print(json.dumps({"part": args.part, "polygons": measure_polygons(rows), "text": measure_text(rows, errors)},
                      ensure_ascii=False, indent=1))
+    if args.errors:
+        args.errors.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors), "utf-8")
 
 
 if __name__ == "__main__":

@@ -183,7 +183,7 @@ def on_where(turn: Turn, item: Input) -> str | Reprompt:
         # In Bangkok the district decides the office: a point on no district polygon is confirmed by the citizen.
         unsure_in_bangkok = place.province == places.BANGKOK_TH and not place.sure
         return "district" if unsure_in_bangkok else turn.after("when")
-    place = places.resolve_text(item.text)
+    place = places.resolve_text(item.text, answer=True)
     if place is None:
         return Reprompt("complaint_where_unknown")
     draft.update(province=place.province, district=place.district, address=item.text.strip()[:300],
@@ -199,7 +199,7 @@ def ask_district(turn: Turn) -> list[dict]:
 def on_district(turn: Turn, item: Input) -> str | Reprompt:
     if item.value == "unknown" or item.word in SKIP_WORDS or item.word == "ไม่ทราบ":
         return turn.after("when")
-    place = places.resolve_text(item.text, province_hint=turn.draft.get("province"))
+    place = places.resolve_text(item.text, province_hint=turn.draft.get("province"), answer=True)
     if place is None or not place.district:
         return Reprompt("complaint_district_unknown", province=turn.draft.get("province"))
     turn.draft.update(province=place.province, district=place.district)

@@ -103,24 +103,46 @@ def _one(names) -> str | None:
     return next(iter(distinct)) if len(distinct) == 1 else None
 
 
-def resolve_text(text: str, province_hint: str | None = None) -> Place | None:
+def resolve_text(text: str, province_hint: str | None = None, answer: bool = False) -> Place | None:
     """The place a message names ("อ.เมือง จ.เชียงใหม่", "ซอยลาดพร้าว 101 เขตบางกะปิ"); None when it names none.
 
     ``province_hint`` (the province already known, e.g. in the flow's district step) settles names several
-    provinces share. Sure when the district came with its marker.
+    provinces share. ``answer``: the text answers a "where?" question, so a short one may name its district
+    without a marker ("ลาดพร้าว 101 บางกะปิ"); any other text must be nothing but place names for that
+    ("บางกะปิ"). Sure when the district came with its marker.
     """
     found = read(text)
     province = _one(found.provinces) or province_hint
     marked = bool(found.marked_districts or found.office_districts)
-    unmarked = tuple(name for name in found.districts if len(text) <= UNMARKED_TEXT_CHARS
+    if province is None and marked and set(found.marked_districts or found.office_districts) <= set(found.khet):
+        province = BANGKOK_TH  # "เขตจอมทอง" is Bangkok's, not อำเภอจอมทอง of เชียงใหม่
+    bare = found.only_places or (answer and len(text) <= UNMARKED_TEXT_CHARS)
+    unmarked = tuple(name for name in found.districts if bare
                      and (province is not None or BANGKOK_TH in district_provinces().get(name, ())))
     district, province = _district(found.marked_districts or found.office_districts or unmarked, province)
     subdistrict, district, province = _subdistrict(found.subdistricts, district, province)
     if district is not None and found.subdistricts and subdistrict is None:
         district = None  # "แขวงทุ่งวัดดอน เขตยานนาวา": the two disagree, so neither is taken
+    if district is not None and _named_besides(found, district, province):
+        district = None  # "แจ้งเขตจตุจักรแล้ว แต่บอกเป็นเขตพญาไท": which one is the place is not said
     if province is None and district is None:
         return None
     return Place(province, district, subdistrict, "text", bool(district) and (marked or subdistrict is not None))
+
+
+def _named_besides(found, district: str, province: str | None) -> bool:
+    """Another district of the same province stated with a marker anywhere in the text: an office the citizen
+    contacted, a way (ไปเขต…), a guess (น่าจะเขต…), or the district of another marked sub-district."""
+    others = {name for name in (*found.marked_districts, *found.office_districts) if name != district}
+    for level, name in found.elsewhere:
+        if level == "district":
+            others.add(name)
+        elif level == "subdistrict":
+            owners = {d for p, d in subdistrict_places().get(name, ()) if province is None or p == province}
+            if len(owners) == 1:
+                others |= owners
+    others -= {district, "เมือง"}
+    return any(province is None or province in district_provinces().get(name, ()) for name in others)
 
 
 def _district(names: tuple[str, ...], province: str | None) -> tuple[str | None, str | None]:

@@ -24,6 +24,8 @@ from bot.places.gazetteer import (
 
 # Markers as citizens type them, each with the level it names; "เขต"/"แขวง" are Bangkok's words.
 _MARKERS = re.compile(r"(จังหวัด|จ\s?\.|อำเภอ|อ\s?\.|เขต|ตำบล|ต\s?\.|แขวง)\s*[:：]?\s*")
+# Not a marker: a university campus (วิทยาเขตบางนา) or a court (ศาลแขวงปทุมวัน) named after the area.
+_NOT_MARKER_BEFORE = re.compile(r"(วิทยา|ศาล)\s*$")
 _LEVEL = {"จังหวัด": "province", "จ.": "province", "อำเภอ": "district", "อ.": "district", "เขต": "district",
           "ตำบล": "subdistrict", "ต.": "subdistrict", "แขวง": "subdistrict"}
 # Words after which a name is a road or a place named after a district, not the district itself.
@@ -41,7 +43,15 @@ _EN_MARK_AFTER = re.compile(r"\s+(district|khet|amphoe)\b")
 _OFFICE_BEFORE = re.compile(r"(สำนักงาน|สนง\s?\.?|แจ้ง|ผู้อำนวยการ|ผอ\s?\.?|ที่|ทาง|ฝ่าย\S*|เจ้าหน้าที่|จนท\s?\.?)\s*$")
 _POWER_BEFORE = re.compile(r"(การไฟฟ้า|กฟน\s?\.?|ไฟฟ้านครหลวง)\s*$")
 # A marker after these words names a neighbour or a destination ("ไปเขตบางกะปิ", "ระหว่างเขตสายไหม และ …").
-_ELSEWHERE_BEFORE = re.compile(r"(ไป|ระหว่าง|ถึง|จาก|ติด|เข้า|ติดต่อ|ข้าม|กับ)\s*$")
+_ELSEWHERE_BEFORE = re.compile(r"(ไป|ระหว่าง|ถึง|จาก|ติด|เข้า|ติดต่อ|ข้าม|กับ|เชื่อม)\s*(ทาง|ที่)?\s*$")
+# A marker after these words is a guess, a denial, a comparison or the citizen's home, not the problem's place
+# ("น่าจะเขตสายไหม", "คิดว่าเป็นเขตสวนหลวง", "ไม่ใช่เขต…", "เหมือนที่เขตดุสิตทำ", "บ้านอยู่เขตสะพานสูง").
+_HEDGE_BEFORE = re.compile(r"(น่าจะ|คิดว่า|อาจจะ|อาจ|หรือ|ไม่แน่ใจ|ไม่ใช่|ไม่ทราบ|รึ|(เหมือน|อย่าง|เช่น)\S{0,12}|"
+                           r"บ้าน|อาศัย)\s*(เป็น|อยู่|ใน|ที่|ทาง)?\s*(ใน)?\s*(พื้นที่)?\s*$")
+# A district name right after a marked one is a list of districts ("เขตบางคอแหลม สาทร", "เขตดอนเมืองหลักสี่").
+_LIST_AFTER = re.compile(r"\s*(,|และ|/|หรือ)?\s*")
+# What is left of a text that names only a place ("บางกะปิ ค่ะ", "หางดง เชียงใหม่").
+_FILLER = re.compile(r"[\s\d.,:;/()\-–!?#\"']+|ค่ะ|คะ|ครับ|คับ|นะ|จ้า|จ้ะ|ค่า|กทม\.?|กรุงเทพฯ?|ประเทศไทย|thailand", re.IGNORECASE)
 # Common misspellings of district names (ฎ/ฏ, the long official name).
 _ALIASES = {"ราษฏร์บูรณะ": "ราษฎร์บูรณะ", "ราษฎร์บูรณ": "ราษฎร์บูรณะ", "ป้อมปราบ": "ป้อมปราบศัตรูพ่าย"}
 # Unmarked names that are mostly something else in complaints (measured on the tuning tickets).
@@ -59,6 +69,13 @@ class Found:
     marked_districts: tuple[str, ...]
     office_districts: tuple[str, ...]
     subdistricts: tuple[str, ...]
+    # Names the text gives but not as the place of the problem: a way (ไปเขต…, ระหว่างเขต…) or a guess
+    # (น่าจะเขต…), with their level. They still count when two districts disagree.
+    elsewhere: tuple[tuple[str, str], ...] = ()
+    # Districts read after เขต or แขวง, Bangkok's own words: they are Bangkok's (จอมทอง is also in เชียงใหม่).
+    khet: tuple[str, ...] = ()
+    # The text is nothing but place names and markers ("บางกะปิ", "หางดง เชียงใหม่"): an answer to "where?".
+    only_places: bool = False
 
 
 class _Names:
@@ -110,8 +127,12 @@ def read(text: str) -> Found:
     lowered = text.lower()
     levels = _levels()
     said: dict[str, list[str]] = {"province": [], "district": [], "marked": [], "office": [], "subdistrict": []}
+    elsewhere: list[tuple[str, str]] = []
+    khet: list[str] = []
     taken = [False] * (len(lowered) + 1)
     for m in _MARKERS.finditer(lowered):
+        if _NOT_MARKER_BEFORE.search(lowered[max(0, m.start() - 6):m.start()]):
+            continue
         marker = re.sub(r"\s", "", m.group(1))
         level = _LEVEL[marker]
         start = m.end()
@@ -123,8 +144,19 @@ def read(text: str) -> Found:
             name, length = "เมือง", len("เมือง")  # อ.เมือง: the province decides which
         for k in range(m.start(), start + length):
             taken[k] = True  # a marked name is read here only, never again as an unmarked one
-        if _ELSEWHERE_BEFORE.search(before[-8:]) or _POWER_BEFORE.search(before):
+        if _POWER_BEFORE.search(before):
             continue
+        if _ELSEWHERE_BEFORE.search(before[-8:]) or _HEDGE_BEFORE.search(before):
+            if name:
+                elsewhere.append((level, name))
+            continue
+        if name and level == "district":
+            gap = _LIST_AFTER.match(lowered, start + length).end()
+            follow = levels["เขต"].length_at(lowered, gap)
+            if follow and not _NOT_AREA_AFTER.match(lowered, gap + follow):
+                elsewhere.append((level, levels["เขต"].names[lowered[gap:gap + follow]]))
+        if name and marker in ("เขต", "แขวง"):
+            khet.append(name)
         if name and level == "district" and _OFFICE_BEFORE.search(before):
             said["office"].append(name)
         elif name:
@@ -136,6 +168,8 @@ def read(text: str) -> Found:
             at += 1
             continue
         name = levels[kind].names[lowered[at:at + length]]
+        for k in range(at, at + length):
+            taken[k] = True
         if not _is_road(lowered, at, length):
             if kind == "full_province":
                 said["province"].append(name)
@@ -144,8 +178,10 @@ def read(text: str) -> Found:
             elif kind == "district" and length >= _MIN_UNMARKED and name not in _UNMARKED_STOP:
                 said["district"].append(name)
         at += length  # a shorter name inside a longer one (พร้าว in ลาดพร้าว) is no name
+    rest = _FILLER.sub("", "".join(c for c, t in zip(lowered, taken) if not t))
     return Found(tuple(said["province"]), tuple(said["district"]), tuple(said["marked"]), tuple(said["office"]),
-                 tuple(said["subdistrict"]))
+                 tuple(said["subdistrict"]), tuple(elsewhere), tuple(khet),
+                 only_places=not rest)
 
 
 def _longest(text: str, at: int, levels: dict[str, _Names]) -> tuple[int, str | None]:

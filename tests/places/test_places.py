@@ -78,6 +78,8 @@ def test_every_district_polygon_holds_its_own_district_office():
     ("Phra Nakhon", "กรุงเทพมหานคร", "พระนคร"),
     ("แขวงคลองจั่น", "กรุงเทพมหานคร", "บางกะปิ"),  # a Bangkok sub-district names its district
     ("ราษฏร์บูรณะ", "กรุงเทพมหานคร", "ราษฎร์บูรณะ"),  # the common misspelling
+    ("ฝาท่อชำรุด สนง. เขตจอมทอง ฝ่ายโยธา", "กรุงเทพมหานคร", "จอมทอง"),  # เขต is Bangkok's: not อ.จอมทอง เชียงใหม่
+    ("บางกะปิ ค่ะ", "กรุงเทพมหานคร", "บางกะปิ"),  # nothing but the place: an answer to "where?"
 ])
 def test_a_stated_place_is_found(text, province, district):
     place = places.resolve_text(text)
@@ -95,10 +97,29 @@ def test_a_stated_place_is_found(text, province, district):
     "แขวงทุ่งวัดดอน เขตยานนาวา",  # the sub-district is in สาทร: the two disagree, neither is taken
     "เขตเสนานิเวศน์ โครงการ 1 น้ำท่วม",  # เขต + a housing estate, not อำเภอเสนา
     "แจ้งการไฟฟ้าเขตบางกะปิแล้ว",  # the power company's branch is no district office
+    "ห้วยขวางน้ำท่วมถึงฟุตบาต",  # an unmarked name inside a complaint (the tunnel of ดินแดง)
+    "สะพานสูงมาก คนสูงอายุเดินทางลำบาก",  # "a tall bridge", not เขตสะพานสูง
+    "แฟนโทรไปแจ้งเขตจตุจักรแล้ว แต่บอกเป็นเขตพญาไทแทน",  # two districts: which one is the place is not said
+    "ถนนบริเวณ รร วัดแป้นทอง พังมากครับ น่าจะเขตสายไหม",  # a guess
+    "ไม่มีไฟแดง ทางม้าลายหน้ามหาวิทยาลัยรามคำแหง วิทยาเขตบางนา",  # a campus
+    "ฝาท่อไม่สนิท ตรงข้ามศาลแขวงปทุมวัน",  # a court
+    "น้ำท่วม  เขตบางคอแหลม  สาทร  ค่ะ",  # a list of districts
+    "ขยะส่งกลิ่นเหม็นไปเกิน 20 กิโล ขนาดบ้านอยู่เขตสะพานสูง",  # the citizen's home, not the problem
+    "ขอให้รับเรื่องไปประสานต่อให้เร็ว เหมือนอย่างมาตรฐานที่เขตดุสิตเขาทำไว้ดีมาก",  # a comparison
+    "ทางเดินเชื่อมต่อระหว่างเขตบางกอกน้อยข้ามไปวัดช่างเหล็กเขตตลิ่งชัน ไฟดับ",  # a way between two districts
+    "ไฟดับหลายปีแล้ว บริเวณนั้นคือเขตห้วยขวางเชื่อมเขตวัฒนาครับ",  # where two districts meet
 ])
 def test_no_district_where_the_text_does_not_state_one(text):
     place = places.resolve_text(text)
     assert place is None or place.district is None, place
+
+
+def test_an_answer_to_where_may_name_its_district_without_a_marker():
+    """The flow's where and district steps: a short answer names its place; the same words in a complaint do not."""
+    assert places.resolve_text("ซอยลาดพร้าว 101 บางกะปิ") is None  # not only places: "ซอย" is left
+    assert places.resolve_text("ซอยลาดพร้าว 101 บางกะปิ", answer=True).district == "บางกะปิ"
+    assert places.resolve_text("ห้วยขวางน้ำท่วมถึงฟุตบาต", answer=True).district == "ห้วยขวาง"
+    assert places.resolve_text("ถนนลาดพร้าว กรุงเทพ", answer=True).district is None  # a road is still a road
 
 
 def test_the_province_hint_settles_a_name_several_provinces_share():

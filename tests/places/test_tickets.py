@@ -24,5 +24,7 @@ def test_polygons_name_the_district_of_located_bangkok_tickets(tuning_tickets):
 def test_text_districts_are_precise_and_stated_districts_are_found(tuning_tickets):
     found = bench.measure_text(tuning_tickets)
     assert found["named_with_marker"] > 3000
-    assert found["extracted_right"] >= 0.95, found  # the issue asks 97 %: see docs/nlp.md for what is left
+    assert found["extracted_right"] >= 0.96, found  # the issue asks 97 %: see docs/nlp.md for what is left
+    # what is left is mostly the district next door or label noise, not a misread text
+    assert found["wrong_by_class"]["neighbour"] + found["wrong_by_class"]["text_is_point"] >= 0.7 * found["wrong"]
     assert found["marker_found"] >= 0.90, found
