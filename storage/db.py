@@ -8,11 +8,13 @@ as is. Sessions are short: a webhook request or one job is one transaction.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from typing import Iterator
 
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
 
 # Constraint names that are stable across databases, so Alembic migrations can name them.
 NAMING_CONVENTION = {
@@ -22,6 +24,29 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class UtcDateTime(TypeDecorator):
+    """A moment, stored in UTC and read back timezone-aware (UTC) on every database.
+
+    PostgreSQL's ``timestamptz`` does this by itself; SQLite keeps no offset, so SQLAlchemy would store an
+    aware value's own wall clock (a Bangkok midnight as "00:00", read back as 00:00 UTC, seven hours off)
+    and return naive values. Converting here, once, keeps every comparison and every roll-up trigger (which
+    buckets the stored stamps as UTC) right without a fix at each place that reads or writes a time.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
 
 
 class Base(DeclarativeBase):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storage.db import Base
+from storage.db import Base, UtcDateTime
 from storage.models.core import BigId, Citizen, utcnow
 
 
@@ -43,11 +43,11 @@ class Case(Base):
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     channel: Mapped[str] = mapped_column(String(16), default="line")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    target_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    target_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     rating: Mapped[int | None] = mapped_column(Integer)
     citizen_says_solved: Mapped[bool | None] = mapped_column(Boolean)
     # The officer of the lead agency working the case (None: the agency's queue); changes are audited.
@@ -74,7 +74,7 @@ class StatusChange(Base):
     # part's statuses in from/to). Shown to citizens by name on the one timeline of the case.
     agency_id: Mapped[str | None] = mapped_column(String(96))
     part: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="history")
 
@@ -89,7 +89,7 @@ class CaseAttachment(Base):
     content_id: Mapped[int] = mapped_column(ForeignKey("stored_content.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(8), default="citizen", server_default="citizen")  # citizen | after
     added_by: Mapped[str | None] = mapped_column(String(96))  # staff:<id> | group:<id> for an after-photo
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class TicketCounter(Base):

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.db import Base
+from storage.db import Base, UtcDateTime
 from storage.models.core import BigId, utcnow
 
 
@@ -30,7 +30,7 @@ class StaffMember(Base):
     staff_user_id: Mapped[int | None] = mapped_column(BigId)  # the console's StaffUser, once it exists
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     registered_by: Mapped[str] = mapped_column(String(96))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class LinkCode(Base):
@@ -44,9 +44,9 @@ class LinkCode(Base):
     agency_id: Mapped[str] = mapped_column(String(96))
     provinces: Mapped[str] = mapped_column(Text, default="[]")
     created_by: Mapped[str] = mapped_column(String(96))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     used_by: Mapped[str | None] = mapped_column(String(64))  # LINE user id of whoever typed it
     used_in: Mapped[str | None] = mapped_column(String(64))  # LINE group id where it was typed
 
@@ -65,9 +65,9 @@ class GroupLink(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     code_id: Mapped[int | None] = mapped_column(ForeignKey("group_link_codes.id", ondelete="SET NULL"))
     linked_by: Mapped[str] = mapped_column(String(96))
-    linked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    linked_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     unlinked_by: Mapped[str | None] = mapped_column(String(96))
-    unlinked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    unlinked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     digest_time: Mapped[str | None] = mapped_column(String(5), default="08:00")  # HH:MM Asia/Bangkok; None = off
     last_digest_on: Mapped[str | None] = mapped_column(String(10))  # Bangkok date of the last digest sent
 
@@ -83,7 +83,7 @@ class GroupCaseCard(Base):
     group_line_id: Mapped[str] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(24))
     outbox_id: Mapped[int | None] = mapped_column(BigId)
-    posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    posted_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class GroupAction(Base):
@@ -102,7 +102,7 @@ class GroupAction(Base):
     to_status: Mapped[str | None] = mapped_column(String(24))
     detail: Mapped[str | None] = mapped_column(Text)
     inbox_event_id: Mapped[int | None] = mapped_column(BigId)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class GroupNoteRequest(Base):
@@ -119,8 +119,8 @@ class GroupNoteRequest(Base):
     # Proof of work gathered before resolving: the note, and the after-photo when the category needs one.
     note: Mapped[str | None] = mapped_column(Text)
     content_id: Mapped[int | None] = mapped_column(BigId)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class GroupBroadcast(Base):
@@ -135,13 +135,13 @@ class GroupBroadcast(Base):
     link_url: Mapped[str | None] = mapped_column(String(1000))
     target: Mapped[str] = mapped_column(Text)  # JSON: {"groups": [...], "province": ..., "agency": ...}
     status: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled|sent|refused|cancelled
-    scheduled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    scheduled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     estimated_cost: Mapped[int | None] = mapped_column(Integer)
     group_count: Mapped[int | None] = mapped_column(Integer)
     refusal: Mapped[str | None] = mapped_column(String(300))
     created_by: Mapped[str] = mapped_column(String(96))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    fanned_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    fanned_out_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class GroupBroadcastDelivery(Base):

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.db import Base
+from storage.db import Base, UtcDateTime
 from storage.models.core import BigId, utcnow
 
 REFERENCE_KINDS = ("1111", "1567", "traffy", "letter", "other")
@@ -28,7 +28,7 @@ class CaseReference(Base):
     kind: Mapped[str] = mapped_column(String(16))
     value: Mapped[str] = mapped_column(String(120))
     added_by: Mapped[str] = mapped_column(String(96))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class ApiCaseIntake(Base):
@@ -44,7 +44,7 @@ class ApiCaseIntake(Base):
     client_ticket_id: Mapped[str] = mapped_column(String(120))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     api_key_id: Mapped[int | None] = mapped_column(BigId)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class WebhookRegistration(Base):
@@ -65,4 +65,4 @@ class WebhookRegistration(Base):
     events: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[str] = mapped_column(String(96))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

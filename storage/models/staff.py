@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.db import Base
+from storage.db import Base, UtcDateTime
 from storage.models.cases import Case
 from storage.models.core import BigId, utcnow
 
@@ -73,8 +73,8 @@ class StaffUser(Base):
     # (sign-out, disabled, password changed).
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     @property
     def province_list(self) -> list[str]:
@@ -92,7 +92,7 @@ class LoginAttempt(Base):
     username: Mapped[str] = mapped_column(String(64))
     address: Mapped[str | None] = mapped_column(String(64))
     success: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class LoginCounter(Base):
@@ -103,7 +103,7 @@ class LoginCounter(Base):
     __tablename__ = "login_counters"
 
     key: Mapped[str] = mapped_column(String(160), primary_key=True)
-    window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    window_started_at: Mapped[datetime] = mapped_column(UtcDateTime())
     attempts: Mapped[int] = mapped_column(Integer)
 
 
@@ -121,8 +121,8 @@ class ApiKey(Base):
     agency_id: Mapped[str | None] = mapped_column(String(96))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[str | None] = mapped_column(String(96))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class AuditEntry(Base):
@@ -136,7 +136,7 @@ class AuditEntry(Base):
     target: Mapped[str | None] = mapped_column(String(200))
     details: Mapped[str | None] = mapped_column(Text)
     address: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
 
 
 class CaseNote(Base):
@@ -150,7 +150,7 @@ class CaseNote(Base):
     kind: Mapped[str] = mapped_column(String(16), default="note")
     agency_id: Mapped[str | None] = mapped_column(String(96))  # whose note (a co-handler's notes are its own)
     text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class CategoryCorrection(Base):
@@ -164,4 +164,4 @@ class CategoryCorrection(Base):
     old_category: Mapped[str] = mapped_column(String(64))
     new_category: Mapped[str] = mapped_column(String(64))
     corrected_by: Mapped[str] = mapped_column(String(96))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

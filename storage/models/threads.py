@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, String, Text
+from sqlalchemy import Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.db import Base
+from storage.db import Base, UtcDateTime
 from storage.models.core import BigId, utcnow
 
 
@@ -28,9 +28,9 @@ class StaffThread(Base):
     handover_id: Mapped[int | None] = mapped_column(ForeignKey("handover_requests.id", ondelete="CASCADE"),
                                                     index=True)
     opened_by: Mapped[str] = mapped_column(String(96))
-    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_activity_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    last_activity_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # staff:<id> / group:<id> (an officer), "citizen" (started something else), "idle" (expired)
     closed_by: Mapped[str | None] = mapped_column(String(96))
 
@@ -47,4 +47,4 @@ class HandoverMessage(Base):
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     source_event_id: Mapped[int | None] = mapped_column(ForeignKey("inbox_events.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

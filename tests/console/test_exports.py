@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from bot.cli import main
+from storage.models import Case
 from tests.console.conftest import login, make_case, make_staff, token
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -26,6 +29,28 @@ def test_cases_export_as_csv_for_the_period_without_personal_data_and_scoped(con
     assert [r["ticket"] for r in rows] == [mine] and theirs not in response.get_data(as_text=True)
     assert "0812345678" not in rows[0]["description"] and rows[0]["category"] == "ถนน"
     assert client.get("/console/cases.csv?from=2000-01-01&to=2000-01-31").get_data(as_text=True).count("\n") == 1
+
+
+def test_the_export_days_are_bangkok_days_on_sqlite_too(console, services):
+    """00:30 in Bangkok on 1 March is 17:30 UTC on 28 February: it belongs to March's export, not February's.
+
+    (SQLite keeps no offset: without the UTC column type the period's Bangkok midnights were compared as UTC.)"""
+    bangkok = timezone(timedelta(hours=7))
+    early = make_case(services, agency_id="bma", now=datetime(2026, 3, 1, 0, 30, tzinfo=bangkok))
+    late = make_case(services, agency_id="bma", now=datetime(2026, 2, 28, 23, 30, tzinfo=bangkok))
+    make_staff(services, "bma1", "agency_staff", agency_id="bma")
+    client = console.test_client()
+    login(client, "bma1")
+
+    def tickets(first: str, last: str) -> list[str]:
+        body = client.get(f"/console/cases.csv?from={first}&to={last}").get_data(as_text=True).lstrip("\ufeff")
+        return [row["ticket"] for row in csv.DictReader(io.StringIO(body))]
+
+    assert tickets("2026-03-01", "2026-03-31") == [early]
+    assert tickets("2026-02-01", "2026-02-28") == [late]
+    with services.transaction() as db:  # read back as the same moment, aware, whatever the database keeps
+        filed = db.scalar(select(Case.created_at).where(Case.ticket == early))
+    assert filed == datetime(2026, 2, 28, 17, 30, tzinfo=timezone.utc) and filed.utcoffset() == timedelta(0)
 
 
 def test_category_corrections_are_stored_and_exported_for_training(console, services, monkeypatch):
