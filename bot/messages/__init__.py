@@ -41,6 +41,14 @@ def text(key: str, lang: str = "th", **values: Any) -> str:
     return (entry.get(lang) or entry["th"]).format(**values)
 
 
+@lru_cache(maxsize=None)
+def words(key: str) -> frozenset[str]:
+    """The words a citizen may type for ``key`` (``words_*`` entries: alternatives separated by ``|``), in
+    every language of the catalogue and lower-cased with spaces collapsed, as ``Input.word`` compares them."""
+    entry = catalogue()[key]
+    return frozenset(" ".join(w.split()).lower() for value in entry.values() for w in value.split("|") if w.strip())
+
+
 def utf16_length(value: str) -> int:
     return len(value.encode("utf-16-le")) // 2
 
