@@ -289,8 +289,7 @@ def on_describe(turn: Turn, item: Input) -> StepResult:
     text = item.text.strip()
     if looks_like_question(text):
         return Reprompt("complaint_describe_too_short")  # the engine answers a question with the step's help
-    if turn.draft.editing == "describe":
-        turn.draft.description = ""  # editing replaces the story
+    turn.draft.description = ""  # asked for the story (first, again after "back", or to edit it): it replaces
     fill_from_text(turn, text)
     if len(turn.draft.description) < MIN_DESCRIPTION:
         turn.draft.description = ""
@@ -473,9 +472,11 @@ def on_summary(turn: Turn, item: Input) -> StepResult:
         if phone:
             turn.draft.phone = phone
             return "summary"
-        if looks_like_question(item.text):
+        if any(ch.isdigit() for ch in item.text) and len(item.text.strip()) < MORE_STORY_CHARS:
+            return Reprompt("complaint_phone_invalid")  # a number, but not a phone number
+        if looks_like_question(item.text) or len(item.text.strip()) < MORE_STORY_CHARS:
             return Reprompt("complaint_confirm_choose")
-        fill_from_text(turn, item.text)
+        fill_from_text(turn, item.text)  # more of the story, or a place, a day, a phone within it
         turn.reply(turn.say("complaint_description_added"))
         return next_missing(turn)
     return Reprompt("complaint_confirm_choose")
