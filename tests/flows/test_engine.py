@@ -148,3 +148,74 @@ def test_outside_a_flow_odd_inputs_get_the_menu(bot, chat):
     chat.send("ยกเลิก")
     assert "ร้องเรียน" in chat.labels
     assert rows(bot.services, FlowState) == []
+
+
+# --- the tables are checked when they are built ---------------------------------------------------------------
+
+def _ask(turn):
+    return []
+
+
+def _stay(turn, item):
+    return "one"
+
+
+def test_a_flow_table_naming_an_undeclared_step_kind_or_start_is_refused_when_built():
+    import pytest
+
+    from bot.flows.engine import DONE, TEXT, Flow, FlowTableError, step
+
+    with pytest.raises(FlowTableError, match="undeclared step 'tow'"):
+        Flow("t", "flow_title_complaint", (step("one", _ask, on={TEXT: _stay}, goes=("tow",)),))
+    with pytest.raises(FlowTableError, match="repeated"):
+        Flow("t", "flow_title_complaint", (step("one", _ask, on={TEXT: _stay}), step("one", _ask, on={})))
+    with pytest.raises(FlowTableError, match="unknown kind"):
+        Flow("t", "flow_title_complaint", (step("one", _ask, on={"telepathy": _stay}),))
+    with pytest.raises(FlowTableError, match="starts"):
+        Flow("t", "flow_title_complaint", (step("one", _ask, on={TEXT: _stay}, goes=(DONE,)),),
+             starts=("two",))
+    Flow("t", "flow_title_complaint", (step("one", _ask, on={TEXT: _stay}, goes=(DONE,)),))  # a good one
+
+
+def test_every_registered_flow_declares_where_its_steps_go():
+    from bot.flows.engine import DONE, FLOWS
+
+    for flow in FLOWS.values():
+        names = {s.name for s in flow.steps}
+        assert all(target in names | {DONE} for s in flow.steps for target in s.goes), flow.name
+        assert all(s.on for s in flow.steps), flow.name  # every step accepts something
+
+
+def test_the_global_intents_start_with_the_open_staff_thread_and_come_before_the_open_flow():
+    from bot.flows.intents import BEFORE, INTENTS, UNCLAIMED
+
+    names = [i.name for i in INTENTS]
+    assert names[0] == "open staff thread" and INTENTS[0].when == BEFORE
+    before = [i.name for i in INTENTS if i.when == BEFORE]
+    assert {"danger to life", "delete my data", "stop the news", "cancel", "menu", "talk to a person",
+            "ticket number"} <= set(before)
+    assert [i.name for i in INTENTS if i.when == UNCLAIMED][-1] == "new complaint story"
+
+
+def test_stop_the_news_inside_an_open_flow_really_stops_it(bot, chat):
+    from bot.announcements import subscriptions
+    from storage.models import Citizen
+
+    chat.send("รับข่าว เกษตร")
+    assert "รับข่าว" in chat.said
+    start(chat)
+    chat.send("เลิกรับข่าว")
+    assert "เลิกรับข่าวสารทั้งหมดแล้ว" in chat.said
+    with bot.services.transaction() as session:
+        citizen = session.query(Citizen).one()
+        assert not subscriptions.load(session, citizen.id).active
+    chat.send(STORY)  # the complaint is still open where it was
+    assert "เกิดเหตุที่ไหน" in chat.said
+
+
+def test_talk_to_a_person_and_a_ticket_number_work_inside_a_flow(bot, chat):
+    start(chat)
+    chat.send("DR-2569-000001")
+    assert "ไม่พบเรื่องเลขที่ DR-2569-000001" in chat.said
+    chat.send("คุยกับเจ้าหน้าที่")
+    assert "เจ้าหน้าที่" in chat.said and "ข้าม" in chat.labels
