@@ -302,7 +302,7 @@ def on_describe(turn: Turn, item: Input) -> StepResult:
 def ask_where(turn: Turn) -> list[dict]:
     invite = not turn.draft.photos and not turn.draft.photos_offered
     turn.draft.photos_offered = True
-    quick = [{"type": "action", "action": {"type": "location", "label": turn.text("complaint_btn_location")}},
+    quick = [messages.location_action(turn.text("complaint_btn_location")),
              *(_photo_actions(turn, nav=False) if invite else []), *turn.nav()]
     return [turn.say("complaint_where_ask_photos" if invite else "complaint_where_ask", quick=quick)]
 
@@ -338,8 +338,8 @@ def on_district(turn: Turn, item: Input) -> StepResult:
 # --- photos ------------------------------------------------------------------------------------------------
 
 def _photo_actions(turn: Turn, nav: bool = True) -> list[dict]:
-    actions = [{"type": "action", "action": {"type": "camera", "label": turn.text("complaint_btn_camera")}},
-               {"type": "action", "action": {"type": "cameraRoll", "label": turn.text("complaint_btn_gallery")}}]
+    actions = [messages.camera_action(turn.text("complaint_btn_camera")),
+               messages.camera_roll_action(turn.text("complaint_btn_gallery"))]
     return [*actions, *turn.nav()] if nav else actions
 
 
@@ -507,9 +507,8 @@ def on_edit(turn: Turn, item: Input) -> StepResult:
 
 def ask_when(turn: Turn) -> list[dict]:
     today = datetime.now(BANGKOK).date().isoformat()
-    picker = {"type": "action", "action": {"type": "datetimepicker", "label": turn.text("complaint_btn_pick_date"),
-                                           "data": urlencode({"f": "complaint", "s": "when", "v": "picked"}),
-                                           "mode": "date", "max": today}}
+    picker = messages.date_picker_action(turn.text("complaint_btn_pick_date"),
+                                         urlencode({"f": "complaint", "s": "when", "v": "picked"}), today)
     return [turn.say("complaint_when_ask", quick=[turn.button("complaint_btn_today", "today"), picker,
                                                    turn.button("complaint_btn_not_sure", "skip"), *turn.nav()])]
 

@@ -19,8 +19,7 @@ from bot.context import Context
 from bot.flows import engine
 from bot.flows.engine import DONE, POSTBACK, TEXT, Flow, Input, Reprompt, Turn, register, step
 
-SUBSCRIBE, UNSUBSCRIBE = "รับข่าว", "เลิกรับข่าว"
-SETTINGS_WORDS = frozenset({"รับข่าว", "การรับข่าว", "ข่าวของฉัน", "ตั้งค่าข่าว", "my news"})
+SUBSCRIBE, UNSUBSCRIBE = "รับข่าว", "เลิกรับข่าว"  # command prefixes: "รับข่าว เกษตร", "เลิกรับข่าว สุขภาพ"
 
 
 def start(ctx: Context) -> None:
@@ -44,7 +43,7 @@ def stop_command(ctx: Context, text: str) -> bool:
 def handle_command(ctx: Context, text: str) -> bool:
     """``รับข่าว …`` / ``เลิกรับข่าว …`` outside a flow; False when the text is not such a command."""
     words = " ".join(text.split())
-    if words.lower() in SETTINGS_WORDS:
+    if words.lower() in messages.words("words_news_settings"):
         start(ctx)
         return True
     if words == ctx.text("sub_btn_no_thanks"):

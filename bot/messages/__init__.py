@@ -73,6 +73,27 @@ def postback_action(label: str, data: str, display: str | None = None) -> dict:
     return {"type": "action", "action": action}
 
 
+def camera_action(label: str) -> dict:
+    """Quick reply opening the phone's camera (LINE sends the photo as an image message)."""
+    return {"type": "action", "action": {"type": "camera", "label": label[:LABEL_LIMIT]}}
+
+
+def camera_roll_action(label: str) -> dict:
+    """Quick reply opening the photo gallery (several photos arrive as one LINE image set)."""
+    return {"type": "action", "action": {"type": "cameraRoll", "label": label[:LABEL_LIMIT]}}
+
+
+def location_action(label: str) -> dict:
+    """Quick reply opening LINE's map to share a location."""
+    return {"type": "action", "action": {"type": "location", "label": label[:LABEL_LIMIT]}}
+
+
+def date_picker_action(label: str, data: str, latest: str) -> dict:
+    """Quick reply with LINE's date picker; no day after ``latest`` (ISO date) can be chosen."""
+    return {"type": "action", "action": {"type": "datetimepicker", "label": label[:LABEL_LIMIT], "data": data,
+                                         "mode": "date", "max": latest}}
+
+
 MENU_KEYS = ("menu_complaint", "menu_opinion", "menu_track", "menu_news", "menu_volunteer", "menu_person")
 
 
