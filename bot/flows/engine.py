@@ -20,18 +20,17 @@ the message, by the table in ``bot.flows.intents``; the engine itself keeps ``�
 ``ช่วยเหลือ`` (explain the step), and idle expiry: a flow untouched for ``flow_idle_seconds`` (default 30
 minutes) is paused politely; its draft is kept (for days) and the citizen may continue or start again.
 
-State is one JSON document per user (``bot.flows.state``): ``{"active": {...} | None, "paused": {flow:
-{...}}}``; in code it is a :class:`Conversation` of :class:`FlowState` dataclasses, and each flow's draft is
-its own dataclass (``Flow.draft``).
+The table's vocabulary is ``bot.flows.table``, the step functions' helper ``bot.flows.turn``; this module
+runs the tables. State is one JSON document per user (``bot.flows.state``): ``{"active": {...} | None,
+"paused": {flow: {...}}}``; in code a :class:`Conversation` of :class:`FlowState` dataclasses, each flow's
+draft its own dataclass (``Flow.draft``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 import time
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -39,152 +38,14 @@ from urllib.parse import urlencode
 from bot import messages
 from bot.context import Context
 from bot.flows.state import store_for
+from bot.flows.table import (  # noqa: F401 - the names flows and the router use, in one import
+    AUDIO, DONE, FILE, IMAGE, KINDS, LOCATION, MEDIA, POSTBACK, QUESTION, QUIET, STICKER, TEXT, VIDEO, Flow,
+    FlowTableError, Input, NoDraft, Quiet, Reprompt, Step, StepResult, step,
+)
+from bot.flows.turn import Turn, looks_like_question  # noqa: F401
 
 log = logging.getLogger(__name__)
-
-TEXT, IMAGE, VIDEO, AUDIO, FILE = "text", "image", "video", "audio", "file"
-LOCATION, POSTBACK, STICKER = "location", "postback", "sticker"
-MEDIA = frozenset({IMAGE, VIDEO, AUDIO, FILE})
-KINDS = frozenset({TEXT, IMAGE, VIDEO, AUDIO, FILE, LOCATION, POSTBACK, STICKER})
-
-DONE = "__done__"
 DRAFT_KEEP_SECONDS = 7 * 24 * 3600  # a paused draft waits this long for the citizen to come back
-QUESTION = re.compile(r"(\?|ไหม|มั้ย|หรือเปล่า|หรือไม่|ยังไง|อย่างไร|ทำไม|อะไร|เท่าไร|เท่าไหร่|ที่ไหน)\s*(คะ|ครับ|คับ|ค่ะ)?\s*$")
-
-
-class FlowTableError(ValueError):
-    """A flow's table names a step, a kind or a transition that does not exist."""
-
-
-@dataclass
-class Input:
-    """One thing the citizen did, in the engine's words."""
-
-    kind: str
-    text: str = ""
-    data: dict[str, str] = field(default_factory=dict)
-    params: dict[str, str] = field(default_factory=dict)
-    message_id: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-    title: str | None = None
-    address: str | None = None
-    file_name: str | None = None
-    size: int | None = None
-    content_id: int | None = None  # the stored-content row of a photo, video or file
-    image_set: tuple[str, int, int] | None = None  # LINE's image set: (id, index, total)
-
-    @property
-    def word(self) -> str:
-        return " ".join(self.text.split()).lower()
-
-    @property
-    def value(self) -> str | None:
-        """The ``v`` of a step's postback button."""
-        return self.data.get("v")
-
-
-class Reprompt:
-    """A step's answer to input it cannot use: stay, and tell the citizen why (a catalogue key)."""
-
-    def __init__(self, key: str, **values: Any) -> None:
-        self.key, self.values = key, values
-
-    def __repr__(self) -> str:
-        return f"Reprompt({self.key!r})"
-
-
-class Quiet:
-    """A step's answer that needs no reply yet (a photo in the middle of an image set): stay silently."""
-
-    def __repr__(self) -> str:
-        return "Quiet()"
-
-
-QUIET = Quiet()
-StepResult = str | Reprompt | Quiet
-Handler = Callable[["Turn", Input], StepResult]
-
-
-@dataclass(frozen=True)
-class Step:
-    """One row of a flow's table: its name, how it asks, what it accepts, where it may go."""
-
-    name: str
-    ask: Callable[[Turn], list[dict]]
-    on: Mapping[str, Handler]
-    goes: tuple[str, ...] = ()
-
-    @property
-    def accepts(self) -> frozenset[str]:
-        return frozenset(self.on)
-
-
-def step(name: str, ask: Callable[[Turn], list[dict]], on: Mapping[str, Handler],
-         goes: tuple[str, ...] = ()) -> Step:
-    return Step(name, ask, dict(on), tuple(goes))
-
-
-@dataclass
-class NoDraft:
-    """The draft of a flow that keeps nothing between steps."""
-
-
-@dataclass(frozen=True)
-class Flow:
-    """A conversation: its table of steps, the steps ``begin`` may choose first, its fallbacks and draft type."""
-
-    name: str
-    title_key: str  # catalogue key naming the flow to the citizen ("the complaint you started")
-    steps: tuple[Step, ...]
-    begin: Callable[[Turn], str] | None = None
-    starts: tuple[str, ...] = ()  # every step ``begin`` may return (the first step when there is no begin)
-    fallbacks: Mapping[str, Handler] = field(default_factory=dict)
-    fallbacks_go: tuple[str, ...] = ()
-    draft: type = NoDraft
-
-    def __post_init__(self) -> None:
-        names = [s.name for s in self.steps]
-        if not names or len(names) != len(set(names)):
-            raise FlowTableError(f"flow {self.name}: step names missing or repeated: {names}")
-        known = {*names, DONE}
-        for row in self.steps:
-            for kind, handler in row.on.items():
-                if kind not in KINDS or not callable(handler):
-                    raise FlowTableError(f"flow {self.name}, step {row.name}: unknown kind {kind!r} or handler")
-            for target in row.goes:
-                if target not in known:
-                    raise FlowTableError(f"flow {self.name}, step {row.name} goes to undeclared step {target!r}")
-        for target in (*self.starts, *self.fallbacks_go):
-            if target not in known:
-                raise FlowTableError(f"flow {self.name}: starts or fallbacks go to undeclared step {target!r}")
-        for kind in self.fallbacks:
-            if kind not in KINDS:
-                raise FlowTableError(f"flow {self.name}: unknown fallback kind {kind!r}")
-        if not dataclasses.is_dataclass(self.draft):
-            raise FlowTableError(f"flow {self.name}: the draft must be a dataclass")
-
-    def step(self, name: str) -> Step:
-        for row in self.steps:
-            if row.name == name:
-                return row
-        raise FlowTableError(f"flow {self.name} has no step {name!r}")
-
-    def has(self, name: str) -> bool:
-        return any(row.name == name for row in self.steps)
-
-    def first(self, turn: Turn) -> str:
-        chosen = self.begin(turn) if self.begin else self.steps[0].name
-        if self.begin and chosen not in self.starts:
-            raise FlowTableError(f"flow {self.name}: begin chose {chosen!r}, not among starts {self.starts}")
-        return chosen
-
-    def handler_for(self, row: Step, kind: str) -> tuple[Handler | None, tuple[str, ...]]:
-        if kind in row.on:
-            return row.on[kind], row.goes
-        if kind in self.fallbacks:
-            return self.fallbacks[kind], (*row.goes, *self.fallbacks_go)
-        return None, ()
 
 
 # --- state ---------------------------------------------------------------------------------------------------
@@ -262,76 +123,6 @@ def active_flow(ctx: Context) -> str | None:
     """The name of the citizen's active flow, or None."""
     active = load(ctx).active
     return active.flow if active else None
-
-
-# --- what a step function gets ----------------------------------------------------------------------------------
-
-@dataclass
-class Turn:
-    """What a step function gets: the event's context, the flow and its state, and ways to answer."""
-
-    ctx: Context
-    flow: Flow
-    state: FlowState
-
-    @property
-    def draft(self) -> Any:
-        return self.state.draft
-
-    @property
-    def step(self) -> str:
-        return self.state.step
-
-    @property
-    def lang(self) -> str:
-        return self.ctx.lang
-
-    def text(self, key: str, **values: Any) -> str:
-        return self.ctx.text(key, **values)
-
-    def say(self, key: str, quick: list[dict] | None = None, **values: Any) -> dict:
-        return messages.text_message(self.text(key, **values), quick_reply=quick)
-
-    def reply(self, *items: dict) -> None:
-        self.ctx.reply(*items)
-
-    def after(self, next_step: str) -> str:
-        """The next step, unless the citizen came here from the summary to edit one field."""
-        returning, self.state.returning_to = self.state.returning_to, None
-        return returning or next_step
-
-    def button(self, label_key: str, value: str, display: bool = True, **values: Any) -> dict:
-        """A quick-reply postback for this step; the engine refuses it once the step is over."""
-        label = self.text(label_key, **values)
-        data = urlencode({"f": self.flow.name, "s": self.step, "v": value})
-        return messages.postback_action(label, data, label if display else None)
-
-    def said(self, label_key: str, **values: Any) -> dict:
-        """A quick reply that sends a word as if typed (``ข้าม``, ``ย้อนกลับ``...)."""
-        label = self.text(label_key, **values)
-        return messages.message_action(label, label)
-
-    def nav(self) -> list[dict]:
-        """The two buttons every step shows last."""
-        return [self.said("flow_btn_back"), self.said("flow_btn_cancel")]
-
-    def loading(self, seconds: int = 5) -> None:
-        """LINE's typing animation while a slower step works (1:1 chats only; a nicety, never an error)."""
-        try:
-            from linebot.v3.messaging import ShowLoadingAnimationRequest
-
-            line = self.ctx.services.line
-            line.api.show_loading_animation(ShowLoadingAnimationRequest(chatId=self.ctx.user_id,
-                                                                        loadingSeconds=seconds),
-                                            _request_timeout=line.timeout)
-        except Exception:
-            log.info("loading animation not shown", exc_info=True)
-
-
-def looks_like_question(text: str, max_length: int = 60) -> bool:
-    """A short message ending like a question ("...ไหมคะ", "ทำยังไง?"): answer it rather than store it."""
-    text = text.strip()
-    return len(text) <= max_length and QUESTION.search(text) is not None
 
 
 # --- the registry ------------------------------------------------------------------------------------------------

@@ -50,7 +50,8 @@ def file_as_a_citizen(chat: Chat, story: str, location: tuple[float, float] | No
 def test_a_complete_story_with_its_place_reaches_a_ticket_in_4_turns_then_3_once_consent_is_given(bot, chat):
     first, ticket = file_as_a_citizen(chat, STORY_WITH_PLACE)
     assert first <= 4, first
-    second, again = file_as_a_citizen(chat, "ท่อระบายน้ำอุดตัน น้ำเน่าส่งกลิ่นเหม็นมาหนึ่งสัปดาห์ ซอยรามคำแหง 39 เขตวังทองหลาง")
+    second, again = file_as_a_citizen(
+        chat, "ท่อระบายน้ำอุดตัน น้ำเน่าส่งกลิ่นเหม็นมาหนึ่งสัปดาห์ ซอยรามคำแหง 39 เขตวังทองหลาง")
     assert second <= 3, second
     cases = {c.ticket: c for c in rows(bot.services, Case)}
     assert set(cases) == {ticket, again}
