@@ -29,6 +29,7 @@ class Context:
     row: InboxEvent
     event: Event
     citizen: Citizen | None = None
+    muted: bool = False  # flood control: the event's content is kept, its answer is not sent
     _replies: list[dict] = field(default_factory=list)
     _after_commit: list[tuple[str, int]] = field(default_factory=list)
 
@@ -49,7 +50,8 @@ class Context:
 
     def reply(self, *messages: dict) -> None:
         """Answer this event; all replies of one event go out together, with its single-use token."""
-        self._replies.extend(messages)
+        if not self.muted:
+            self._replies.extend(messages)
 
     def push(self, to: str, *messages: dict) -> None:
         for request in requests_for(list(messages)):

@@ -134,11 +134,12 @@ class EmulatorClient:
 
     def send_image(self, user_id: str, data: bytes | None = None, content_type: str = "image/png",
                    group_id: str | None = None, caption: str | None = None,
-                   preparing_calls: int | None = None) -> SendResult:
+                   preparing_calls: int | None = None, image_set: dict[str, Any] | None = None) -> SendResult:
         """An image message; without `data` a PNG with a Thai `caption` is generated. The content is then
-        downloadable from the data API, after `preparing_calls` answers of 202."""
+        downloadable from the data API, after `preparing_calls` answers of 202. `image_set` ({"id", "index",
+        "total"}) makes it one photo of several sent at once."""
         return self._send("image", user_id=user_id, group_id=group_id, content_type=content_type,
-                          caption=caption, preparing_calls=preparing_calls,
+                          caption=caption, preparing_calls=preparing_calls, image_set=image_set,
                           data_base64=base64.b64encode(data).decode() if data else None)
 
     def send_video(self, user_id: str, data: bytes = b"\x00\x00\x00\x18ftypmp42", duration_ms: int = 5000,

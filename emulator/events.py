@@ -82,9 +82,14 @@ class EventFactory:
         return self._message(user_id, chat_id, content)
 
     def image(self, user_id: str, data: bytes, content_type: str = "image/png", chat_id: str | None = None,
-              preparing_calls: int = 0) -> dict[str, Any]:
-        return self._message(user_id, chat_id, {"type": "image", "contentProvider": {"type": "line"}},
-                             data, content_type, preparing_calls)
+              preparing_calls: int = 0, image_set: dict[str, Any] | None = None) -> dict[str, Any]:
+        """An image; ``image_set`` ({"id", "index", "total"}) marks one of several photos sent at once, as
+        LINE does for up to 20 images chosen together (one event each, the same set id)."""
+        content: dict[str, Any] = {"type": "image", "contentProvider": {"type": "line"}}
+        if image_set:
+            content["imageSet"] = {"id": str(image_set["id"]), "index": int(image_set["index"]),
+                                   "total": int(image_set["total"])}
+        return self._message(user_id, chat_id, content, data, content_type, preparing_calls)
 
     def video(self, user_id: str, data: bytes, duration_ms: int = 5000, chat_id: str | None = None,
               preparing_calls: int = 0) -> dict[str, Any]:

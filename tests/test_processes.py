@@ -164,7 +164,8 @@ def test_a_worker_killed_right_after_a_conversation_step_committed_neither_loses
     done_before = count_events(database_url, InboxEvent.status == "done")
 
     line.set_faults(latency_ms=2500)  # the story step's loading animation holds the worker inside the step
-    assert line.send_text(chat.user_id, "ถนนหน้าบ้านเป็นหลุมใหญ่ รถตกบ่อยมาก").status == 200
+    # The story names its place, so the step classifies it (with the loading animation) and shows the summary.
+    assert line.send_text(chat.user_id, "ถนนหน้าบ้านเป็นหลุมใหญ่ รถตกบ่อยมาก เขตบางรัก กรุงเทพ").status == 200
     wait_until(lambda: count_events(database_url, InboxEvent.status == "processing") == 1, timeout=15)
     time.sleep(1.0)  # past the step's own Redis writes (flood window, rate limit), inside LINE's 2.5 s
     redis = Redis.from_url(private_redis.url)
@@ -180,10 +181,10 @@ def test_a_worker_killed_right_after_a_conversation_step_committed_neither_loses
     line.clear_faults()
     started.append(start_worker(env, logs, "survivor"))
 
-    answers = chat._await(1)  # the photo question, delivered by the survivor from the committed outbox row
-    assert "ไม่มีรูป" in chat.labels, answers
+    answers = chat._await(2)  # the summary, delivered by the survivor from the committed outbox row
+    assert "ยืนยันส่งเรื่อง" in chat.labels, answers
     assert chat.quiet(1.5) == []  # and only once
-    chat.tap("ไม่มีรูป")
-    # The next step follows the committed one: the place question, with LINE's share-location button.
-    assert any(action.get("type") == "location" for action in chat.quick), chat.last
+    chat.tap("ยืนยันส่งเรื่อง", expect=2)
+    # The next step follows the committed one: the summary's "send" files the case.
+    assert "DR-" in chat.said, chat.last
     assert count_events(database_url, InboxEvent.attempts > 1) == 0  # the step was not handled again

@@ -117,17 +117,20 @@ def current_thread(session: Session, citizen_id: int, idle_seconds: int,
 
 
 def _starts_something_else(ctx: Context, thread: StaffThread, said: str) -> bool:
-    from bot.flows import TYPED_SERVICES, engine, privacy, subscription, tracking
+    """The citizen explicitly starts something else: the words of the global intents (bot/flows/intents.py)."""
+    from bot import messages
+    from bot.flows import subscription, tracking
 
     word = " ".join(said.split()).lower()
     if not word:
         return False
     if _urgent(said):
         return True
-    if TYPED_SERVICES.get(word) == "handover" and thread.handover_id is not None:
+    if word in messages.words("words_person") and thread.handover_id is not None:
         return False  # asking for a person while talking to one: it is said to them
-    if word in engine.MENU_WORDS | engine.CANCEL_WORDS | engine.HELP_WORDS | privacy.ERASE_WORDS \
-            or word in TYPED_SERVICES or word in subscription.SETTINGS_WORDS:
+    explicit = ("words_menu", "words_cancel", "words_help", "words_erase", "words_person", "words_complaint",
+                "words_opinion", "words_volunteer", "words_track", "words_news", "words_news_settings")
+    if any(word in messages.words(key) for key in explicit):
         return True
     if word.startswith((subscription.SUBSCRIBE, subscription.UNSUBSCRIBE)):
         return True

@@ -1,25 +1,36 @@
-"""The conversation engine: a flow is a table of named steps (python-telegram-bot's ConversationHandler).
+"""The conversation engine: a flow is a table of named steps (python-telegram-bot's ConversationHandler idea).
 
-Each :class:`Step` says what it accepts (text, image, location, postback...), how it asks, and a short
-handler that validates the input and returns the name of the next step, :data:`DONE`, or a
-:class:`Reprompt` (stay, and say in Thai what was wrong). Everything else lives here, once, for every flow:
+Each flow module declares its table at the top, one :func:`step` a line::
 
-* global words at every step: ``ยกเลิก`` cancels, ``ย้อนกลับ`` goes back one step, ``เมนู`` leaves for the menu
-  (the draft is kept), ``ช่วยเหลือ`` explains the step;
-* stickers, unexpected photos or places, stale buttons and questions get a helpful answer and the step's
-  question again;
-* idle expiry: a flow untouched for ``flow_idle_seconds`` (default 30 minutes) is paused politely; its draft
-  is kept (for days) and the citizen may continue or start again.
+    step("where", ask_where, on={LOCATION: on_where_location, TEXT: on_where_text}, goes=("district", SUMMARY))
 
-State is one JSON document per user (``bot.flows.state``): ``{"active": {...} | None, "paused": {flow: {...}}}``.
+* ``on`` maps an input kind (text, image, video, location, postback...) to the handler that takes it;
+* ``goes`` names every step the handlers may return next (:data:`DONE` ends the flow; staying is always
+  allowed); a handler may also return a :class:`Reprompt` (stay, and say in Thai what was wrong);
+* the flow's ``fallbacks`` take the kinds a step does not list (the complaint keeps a photo or a location
+  sent at any step); kinds nobody takes get the engine's polite "not here" answer and the question again.
+
+:class:`Flow` checks its table when it is built, at import: a step named twice, a ``goes`` or ``starts``
+naming no step, an unknown input kind all raise :class:`FlowTableError` then, not a ``KeyError`` in a
+citizen's conversation. A handler that returns a step its row does not declare raises the same error (a bug
+the flow's tests catch at once).
+
+Words that work at every step (ยกเลิก, เมนู, and the other global intents) are decided before the flow sees
+the message, by the table in ``bot.flows.intents``; the engine itself keeps ``ย้อนกลับ`` (back one step) and
+``ช่วยเหลือ`` (explain the step), and idle expiry: a flow untouched for ``flow_idle_seconds`` (default 30
+minutes) is paused politely; its draft is kept (for days) and the citizen may continue or start again.
+
+The table's vocabulary is ``bot.flows.table``, the step functions' helper ``bot.flows.turn``; this module
+runs the tables. State is one JSON document per user (``bot.flows.state``): ``{"active": {...} | None,
+"paused": {flow: {...}}}``; in code a :class:`Conversation` of :class:`FlowState` dataclasses, each flow's
+draft its own dataclass (``Flow.draft``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -27,160 +38,94 @@ from urllib.parse import urlencode
 from bot import messages
 from bot.context import Context
 from bot.flows.state import store_for
+from bot.flows.table import (  # noqa: F401 - the names flows and the router use, in one import
+    AUDIO, DONE, FILE, IMAGE, KINDS, LOCATION, MEDIA, POSTBACK, QUESTION, QUIET, STICKER, TEXT, VIDEO, Flow,
+    FlowTableError, Input, NoDraft, Quiet, Reprompt, Step, StepResult, step,
+)
+from bot.flows.turn import Turn, looks_like_question  # noqa: F401
 
 log = logging.getLogger(__name__)
-
-TEXT, IMAGE, VIDEO, AUDIO, FILE = "text", "image", "video", "audio", "file"
-LOCATION, POSTBACK, STICKER = "location", "postback", "sticker"
-MEDIA = frozenset({IMAGE, VIDEO, AUDIO, FILE})
-
-DONE = "__done__"
 DRAFT_KEEP_SECONDS = 7 * 24 * 3600  # a paused draft waits this long for the citizen to come back
 
-CANCEL_WORDS = frozenset({"ยกเลิก", "cancel", "ยกเลิกค่ะ", "ยกเลิกครับ"})
-BACK_WORDS = frozenset({"ย้อนกลับ", "back", "กลับ"})
-MENU_WORDS = frozenset({"เมนู", "menu", "เมนูหลัก"})
-HELP_WORDS = frozenset({"ช่วยเหลือ", "help", "วิธีใช้", "?"})
-QUESTION = re.compile(r"(\?|ไหม|มั้ย|หรือเปล่า|หรือไม่|ยังไง|อย่างไร|ทำไม|อะไร|เท่าไร|เท่าไหร่|ที่ไหน)\s*(คะ|ครับ|คับ|ค่ะ)?\s*$")
+
+# --- state ---------------------------------------------------------------------------------------------------
+
+def _draft_from(flow: Flow | None, values: dict[str, Any] | None) -> Any:
+    cls = flow.draft if flow else NoDraft
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in (values or {}).items() if k in names})
 
 
 @dataclass
-class Input:
-    """One thing the citizen did, in the engine's words."""
+class FlowState:
+    """One flow of one citizen: where it stands, its draft, the steps behind it, the events it used."""
 
-    kind: str
-    text: str = ""
-    data: dict[str, str] = field(default_factory=dict)
-    params: dict[str, str] = field(default_factory=dict)
-    message_id: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-    title: str | None = None
-    address: str | None = None
-    file_name: str | None = None
-    size: int | None = None
-    content_id: int | None = None  # the stored-content row of a photo, video or file
+    flow: str
+    step: str = ""
+    draft: Any = field(default_factory=NoDraft)
+    history: list[str] = field(default_factory=list)
+    updated: float = field(default_factory=time.time)
+    events: list[int] = field(default_factory=list)
+    returning_to: str | None = None  # the step to go back to after editing one field (the summary)
+    forget_all: bool = False  # the flow erased the citizen's data: drop every draft with it
 
-    @property
-    def word(self) -> str:
-        return " ".join(self.text.split()).lower()
+    def to_json(self) -> dict[str, Any]:
+        values = dataclasses.asdict(self)
+        values["draft"] = dataclasses.asdict(self.draft)
+        return values
 
-    @property
-    def value(self) -> str | None:
-        """The ``v`` of a step's postback button."""
-        return self.data.get("v")
-
-
-class Reprompt:
-    """A step's answer to input it cannot use: stay, and tell the citizen why (a catalogue key)."""
-
-    def __init__(self, key: str, **values: Any) -> None:
-        self.key, self.values = key, values
-
-    def __repr__(self) -> str:
-        return f"Reprompt({self.key!r})"
-
-
-StepResult = str | Reprompt
-
-
-@dataclass(frozen=True)
-class Step:
-    name: str
-    accepts: frozenset[str]
-    ask: Callable[[Turn], list[dict]]
-    handle: Callable[[Turn, Input], StepResult]
-
-
-@dataclass(frozen=True)
-class Flow:
-    """A conversation: its steps in order, and ``begin`` choosing the first one for this citizen."""
-
-    name: str
-    title_key: str  # catalogue key naming the flow to the citizen ("the complaint you started")
-    steps: tuple[Step, ...]
-    begin: Callable[[Turn], str] | None = None
-
-    def __post_init__(self) -> None:
-        names = [s.name for s in self.steps]
-        if len(names) != len(set(names)):
-            raise ValueError(f"flow {self.name}: step names repeat: {names}")
-
-    def step(self, name: str) -> Step:
-        for step in self.steps:
-            if step.name == name:
-                return step
-        raise KeyError(f"flow {self.name} has no step {name!r}")
+    @classmethod
+    def from_json(cls, values: dict[str, Any]) -> FlowState:
+        flow = FLOWS.get(values.get("flow", ""))
+        names = {f.name for f in dataclasses.fields(cls)} - {"draft"}
+        state = cls(**{k: v for k, v in values.items() if k in names})
+        state.draft = _draft_from(flow, values.get("draft"))
+        return state
 
 
 @dataclass
-class Turn:
-    """What a step function gets: the event's context, the flow and its draft, and ways to answer."""
+class Conversation:
+    """Everything the bot remembers of one citizen's conversations: the active flow and the paused ones."""
 
-    ctx: Context
-    flow: Flow
-    state: dict[str, Any]
+    active: FlowState | None = None
+    paused: dict[str, FlowState] = field(default_factory=dict)
 
-    @property
-    def draft(self) -> dict[str, Any]:
-        return self.state["draft"]
+    def waiting(self, name: str) -> FlowState | None:
+        if self.active is not None and self.active.flow == name:
+            return self.active
+        return self.paused.get(name)
 
-    @property
-    def step(self) -> str:
-        return self.state["step"]
-
-    @property
-    def lang(self) -> str:
-        return self.ctx.lang
-
-    def text(self, key: str, **values: Any) -> str:
-        return self.ctx.text(key, **values)
-
-    def say(self, key: str, quick: list[dict] | None = None, **values: Any) -> dict:
-        return messages.text_message(self.text(key, **values), quick_reply=quick)
-
-    def reply(self, *items: dict) -> None:
-        self.ctx.reply(*items)
-
-    def after(self, next_step: str) -> str:
-        """The next step, unless the citizen came here from the summary to edit one field."""
-        return self.draft.pop("_return", None) or next_step
-
-    def button(self, label_key: str, value: str, display: bool = True, **values: Any) -> dict:
-        """A quick-reply postback for this step; the engine refuses it once the step is over."""
-        label = self.text(label_key, **values)
-        data = urlencode({"f": self.flow.name, "s": self.step, "v": value})
-        return messages.postback_action(label, data, label if display else None)
-
-    def said(self, label_key: str, **values: Any) -> dict:
-        """A quick reply that sends a word as if typed (``ข้าม``, ``ย้อนกลับ``...)."""
-        label = self.text(label_key, **values)
-        return messages.message_action(label, label)
-
-    def nav(self) -> list[dict]:
-        """The two buttons every step shows last."""
-        return [self.said("flow_btn_back"), self.said("flow_btn_cancel")]
-
-    def loading(self, seconds: int = 5) -> None:
-        """LINE's typing animation while a slower step works (1:1 chats only; a nicety, never an error)."""
-        try:
-            from linebot.v3.messaging import ShowLoadingAnimationRequest
-
-            line = self.ctx.services.line
-            line.api.show_loading_animation(ShowLoadingAnimationRequest(chatId=self.ctx.user_id,
-                                                                        loadingSeconds=seconds),
-                                            _request_timeout=line.timeout)
-        except Exception:
-            log.info("loading animation not shown", exc_info=True)
+    def pause_active(self) -> None:
+        if self.active is not None:
+            self.paused[self.active.flow] = self.active
+            self.active = None
 
 
-def looks_like_question(text: str, max_length: int = 60) -> bool:
-    """A short message ending like a question ("...ไหมคะ", "ทำยังไง?"): answer it rather than store it."""
-    text = text.strip()
-    return len(text) <= max_length and QUESTION.search(text) is not None
+def load(ctx: Context) -> Conversation:
+    document = store_for(ctx.services).load(ctx.session, ctx.user_id) or {}
+    active = document.get("active")
+    return Conversation(FlowState.from_json(active) if active else None,
+                        {name: FlowState.from_json(s) for name, s in (document.get("paused") or {}).items()
+                         if name in FLOWS})
 
 
-# --- the registry ------------------------------------------------------------------------------------
+def save(ctx: Context, conversation: Conversation) -> None:
+    store = store_for(ctx.services)
+    if conversation.active is None and not conversation.paused:
+        store.delete(ctx.session, ctx.user_id)
+        return
+    document = {"active": conversation.active.to_json() if conversation.active else None,
+                "paused": {name: s.to_json() for name, s in conversation.paused.items()}}
+    store.save(ctx.session, ctx.user_id, document, DRAFT_KEEP_SECONDS)
+
+
+def active_flow(ctx: Context) -> str | None:
+    """The name of the citizen's active flow, or None."""
+    active = load(ctx).active
+    return active.flow if active else None
+
+
+# --- the registry ------------------------------------------------------------------------------------------------
 
 FLOWS: dict[str, Flow] = {}
 
@@ -190,155 +135,157 @@ def register(flow: Flow) -> Flow:
     return flow
 
 
-# --- state ----------------------------------------------------------------------------------------------
-
 def idle_seconds(ctx: Context) -> int:
     return ctx.services.settings.flow_idle_seconds
 
 
-def _load(ctx: Context) -> dict[str, Any]:
-    document = store_for(ctx.services).load(ctx.session, ctx.user_id) or {}
-    document.setdefault("active", None)
-    document.setdefault("paused", {})
-    return document
-
-
-def _save(ctx: Context, document: dict[str, Any]) -> None:
-    store = store_for(ctx.services)
-    if document.get("active") is None and not document.get("paused"):
-        store.delete(ctx.session, ctx.user_id)
-    else:
-        store.save(ctx.session, ctx.user_id, document, DRAFT_KEEP_SECONDS)
-
-
-# --- entry points -------------------------------------------------------------------------------------
+# --- entry points ------------------------------------------------------------------------------------------------
 
 def start(ctx: Context, name: str, draft: dict[str, Any] | None = None, resume_offer: bool = True) -> None:
     """Begin flow ``name``; if an unfinished draft of it waits, offer to continue it first."""
-    document = _load(ctx)
+    conversation = load(ctx)
     flow = FLOWS[name]
-    waiting = document["paused"].get(name)
-    if document["active"] and document["active"]["flow"] == name:
-        waiting = document["active"]
+    waiting = conversation.waiting(name)
     if waiting and resume_offer and not draft:
-        document["active"] = None
-        document["paused"][name] = waiting
-        _save(ctx, document)
+        if conversation.active is waiting:
+            conversation.active = None
+        conversation.paused[name] = waiting
+        save(ctx, conversation)
         _offer_resume(ctx, flow)
         return
-    if document["active"]:  # leaving another flow for this one keeps that draft for later
-        document["paused"][document["active"]["flow"]] = document["active"]
-    document["paused"].pop(name, None)
-    state = {"flow": name, "step": "", "draft": dict(draft or {}), "history": [], "updated": time.time(),
-             "events": [ctx.row.id]}
-    document["active"] = state
+    conversation.pause_active()  # leaving another flow for this one keeps that draft for later
+    conversation.paused.pop(name, None)
+    state = FlowState(name, draft=_draft_from(flow, draft), events=[ctx.row.id])
+    conversation.active = state
     turn = Turn(ctx, flow, state)
-    first = flow.begin(turn) if flow.begin else flow.steps[0].name
-    _enter(turn, first, document)
+    _enter(turn, flow.first(turn), conversation)
+
+
+def cancel(ctx: Context) -> bool:
+    """``ยกเลิก``: drop the active flow's draft; False when no flow was active."""
+    conversation = load(ctx)
+    if conversation.active is None:
+        return False
+    flow = FLOWS[conversation.active.flow]
+    conversation.active = None
+    save(ctx, conversation)
+    ctx.reply(messages.text_message(ctx.text("flow_cancelled", flow=ctx.text(flow.title_key)),
+                                    quick_reply=messages.main_menu(ctx.lang)))
+    return True
+
+
+def to_menu(ctx: Context) -> bool:
+    """``เมนู``: pause the active flow (its draft is kept); False when no flow was active."""
+    conversation = load(ctx)
+    if conversation.active is None:
+        return False
+    flow = FLOWS[conversation.active.flow]
+    conversation.pause_active()
+    save(ctx, conversation)
+    ctx.reply(messages.text_message(ctx.text("flow_to_menu", flow=ctx.text(flow.title_key)),
+                                    quick_reply=messages.main_menu(ctx.lang)))
+    return True
 
 
 def update_active_draft(ctx: Context, name: str, **fields: Any) -> bool:
     """Set ``fields`` in the draft of flow ``name`` if it is the citizen's active flow; whether it was."""
-    document = _load(ctx)
-    active = document["active"]
-    if not active or active["flow"] != name:
+    conversation = load(ctx)
+    if conversation.active is None or conversation.active.flow != name:
         return False
-    active["draft"].update(fields)
-    _save(ctx, document)
+    for key, value in fields.items():
+        setattr(conversation.active.draft, key, value)
+    save(ctx, conversation)
     return True
 
 
-def handle(ctx: Context, item: Input) -> bool:
-    """Give the input to the citizen's flow; False when no flow is active (or a paused one was left)."""
-    document = _load(ctx)
+def handle(ctx: Context, item: Input, claim_only: bool = False) -> bool:
+    """Give the input to the citizen's active flow; False when no flow took it.
+
+    With ``claim_only`` a text the step cannot use (its handler answers :class:`Reprompt`) is not answered
+    and False is returned, so that the router may give it to a global intent (a new complaint typed while
+    the news settings are open); nothing is saved then.
+    """
+    conversation = load(ctx)
     if item.kind == POSTBACK and item.data.get("flow"):
-        return _flow_postback(ctx, document, item)
-    active = document["active"]
+        return _flow_postback(ctx, conversation, item)
+    active = conversation.active
     if active is None:
         return False
-    flow = FLOWS.get(active["flow"])
-    if flow is None:  # a flow removed since: forget it quietly
-        document["active"] = None
-        _save(ctx, document)
-        return False
-    word = item.word if item.kind == TEXT else ""
-    if word in CANCEL_WORDS:
-        document["active"] = None
-        _save(ctx, document)
-        ctx.reply(messages.text_message(ctx.text("flow_cancelled", flow=ctx.text(flow.title_key)),
-                                        quick_reply=messages.main_menu(ctx.lang)))
-        return True
-    if word in MENU_WORDS:
-        document["paused"][flow.name] = active
-        document["active"] = None
-        _save(ctx, document)
-        ctx.reply(messages.text_message(ctx.text("flow_to_menu", flow=ctx.text(flow.title_key)),
-                                        quick_reply=messages.main_menu(ctx.lang)))
-        return True
-    if time.time() - active.get("updated", 0) > idle_seconds(ctx):
-        document["paused"][flow.name] = active
-        document["active"] = None
-        _save(ctx, document)
+    flow = FLOWS[active.flow]
+    if time.time() - active.updated > idle_seconds(ctx):
+        if claim_only:
+            return False
+        conversation.pause_active()
+        save(ctx, conversation)
         _offer_resume(ctx, flow, expired=True)
         return True
     turn = Turn(ctx, flow, active)
-    if ctx.row.id not in active["events"]:
-        active["events"].append(ctx.row.id)
-    if word in BACK_WORDS:
-        if active["history"]:
-            previous = active["history"].pop()
-            _ask(turn, previous, document, prefix=[turn.say("flow_went_back")], remember=False)
+    word = item.word if item.kind == TEXT else ""
+    if word in messages.words("words_back"):
+        if active.history:
+            _ask(turn, active.history.pop(), conversation, prefix=[turn.say("flow_went_back")], remember=False)
         else:
-            _ask(turn, active["step"], document, prefix=[turn.say("flow_first_step")], remember=False)
+            _ask(turn, active.step, conversation, prefix=[turn.say("flow_first_step")], remember=False)
         return True
-    if word in HELP_WORDS:
+    if word in messages.words("words_help"):
         general = turn.say("flow_help")
         specific = _help(turn)
-        _ask(turn, active["step"], document, prefix=[specific, general] if specific != general else [general],
+        _ask(turn, active.step, conversation, prefix=[specific, general] if specific != general else [general],
              remember=False)
         return True
-    step = flow.step(active["step"])
-    if item.kind == POSTBACK and (item.data.get("f") != flow.name or item.data.get("s") != step.name):
-        _ask(turn, step.name, document, prefix=[turn.say("flow_stale_button")], remember=False)
+    row = flow.step(active.step)
+    if item.kind == POSTBACK and (item.data.get("f") != flow.name or item.data.get("s") != row.name):
+        _ask(turn, row.name, conversation, prefix=[turn.say("flow_stale_button")], remember=False)
         return True
-    if item.kind not in step.accepts:
-        _ask(turn, step.name, document, prefix=[turn.say(_unexpected_key(item.kind))], remember=False)
+    handler, goes = flow.handler_for(row, item.kind)
+    if handler is None:
+        _ask(turn, row.name, conversation, prefix=[turn.say(_unexpected_key(item.kind))], remember=False)
         return True
-    result = step.handle(turn, item)
+    if ctx.row.id not in active.events:
+        active.events.append(ctx.row.id)
+    result = handler(turn, item)
     if isinstance(result, Reprompt):
+        if claim_only and item.kind == TEXT:
+            return False
         prefix = _help(turn) if item.kind == TEXT and QUESTION.search(item.text.strip()) \
             else turn.say(result.key, **result.values)
-        _ask(turn, step.name, document, prefix=[prefix], remember=False)
+        _ask(turn, row.name, conversation, prefix=[prefix], remember=False)
+    elif isinstance(result, Quiet):
+        active.updated = time.time()
+        save(ctx, conversation)
     elif result == DONE:
-        document["active"] = None
-        if active.get("forget_all"):
-            document["paused"] = {}
-        _save(ctx, document)
+        conversation.active = None
+        if active.forget_all:
+            conversation.paused = {}
+        save(ctx, conversation)
     else:
-        _enter(turn, result, document)
+        if result != row.name and result not in goes:
+            raise FlowTableError(f"flow {flow.name}: step {row.name} went to {result!r}, not among {goes}")
+        _enter(turn, result, conversation)
     return True
 
 
-# --- internals ------------------------------------------------------------------------------------------
+# --- internals ---------------------------------------------------------------------------------------------------
 
-def _enter(turn: Turn, step_name: str, document: dict[str, Any]) -> None:
+def _enter(turn: Turn, step_name: str, conversation: Conversation) -> None:
     if step_name == DONE:
-        document["active"] = None
-        _save(turn.ctx, document)
+        conversation.active = None
+        save(turn.ctx, conversation)
         return
-    _ask(turn, step_name, document, remember=step_name != turn.state["step"])
+    _ask(turn, step_name, conversation, remember=step_name != turn.state.step)
 
 
-def _ask(turn: Turn, step_name: str, document: dict[str, Any], prefix: list[dict] | None = None,
+def _ask(turn: Turn, step_name: str, conversation: Conversation, prefix: list[dict] | None = None,
          remember: bool = True) -> None:
     state = turn.state
-    if remember and state["step"] and state["step"] != step_name:
-        state["history"].append(state["step"])
-    state["step"] = step_name
-    state["updated"] = time.time()
-    document["active"] = state
-    _save(turn.ctx, document)
-    turn.reply(*(prefix or []), *turn.flow.step(step_name).ask(turn))
+    if remember and state.step and state.step != step_name:
+        state.history.append(state.step)
+    state.step = step_name
+    state.updated = time.time()
+    conversation.active = state
+    asked = turn.flow.step(step_name).ask(turn)  # may note in the draft what it offered: saved below
+    save(turn.ctx, conversation)
+    turn.reply(*(prefix or []), *asked)
 
 
 def _help(turn: Turn) -> dict:
@@ -368,39 +315,34 @@ def _offer_resume(ctx: Context, flow: Flow, expired: bool = False) -> None:
     ctx.reply(messages.text_message(ctx.text(key, flow=title), quick_reply=quick))
 
 
-def _flow_postback(ctx: Context, document: dict[str, Any], item: Input) -> bool:
+def _flow_postback(ctx: Context, conversation: Conversation, item: Input) -> bool:
     action, name = item.data.get("flow"), item.data.get("name", "")
     flow = FLOWS.get(name)
-    waiting = document["paused"].get(name) or (document["active"] if document["active"]
-                                               and document["active"]["flow"] == name else None)
     if flow is None:
         return False
-    if action == "restart":
-        document["paused"].pop(name, None)
-        if document["active"] and document["active"]["flow"] == name:
-            document["active"] = None
-        _save(ctx, document)
-        start(ctx, name, resume_offer=False)
-        return True
-    if action == "discard":
-        document["paused"].pop(name, None)
-        if document["active"] and document["active"]["flow"] == name:
-            document["active"] = None
-        _save(ctx, document)
-        ctx.reply(messages.text_message(ctx.text("flow_cancelled", flow=ctx.text(flow.title_key)),
-                                        quick_reply=messages.main_menu(ctx.lang)))
+    waiting = conversation.waiting(name)
+    if action in ("restart", "discard"):
+        conversation.paused.pop(name, None)
+        if conversation.active is not None and conversation.active.flow == name:
+            conversation.active = None
+        save(ctx, conversation)
+        if action == "restart":
+            start(ctx, name, resume_offer=False)
+        else:
+            ctx.reply(messages.text_message(ctx.text("flow_cancelled", flow=ctx.text(flow.title_key)),
+                                            quick_reply=messages.main_menu(ctx.lang)))
         return True
     if action == "resume":
         if waiting is None:
             ctx.reply(messages.text_message(ctx.text("flow_nothing_to_resume"),
                                             quick_reply=messages.main_menu(ctx.lang)))
             return True
-        if document["active"] and document["active"]["flow"] != name:
-            document["paused"][document["active"]["flow"]] = document["active"]
-        document["paused"].pop(name, None)
-        waiting.setdefault("events", []).append(ctx.row.id)
+        if conversation.active is not None and conversation.active.flow != name:
+            conversation.pause_active()
+        conversation.paused.pop(name, None)
+        waiting.events.append(ctx.row.id)
         turn = Turn(ctx, flow, waiting)
-        _ask(turn, waiting["step"], document, prefix=[turn.say("flow_resumed", flow=ctx.text(flow.title_key))],
+        _ask(turn, waiting.step, conversation, prefix=[turn.say("flow_resumed", flow=ctx.text(flow.title_key))],
              remember=False)
         return True
     return False

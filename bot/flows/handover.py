@@ -8,11 +8,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot import messages
-from bot.flows.engine import DONE, POSTBACK, TEXT, Flow, Input, Step, Turn, register
+from bot.flows.engine import DONE, POSTBACK, TEXT, Flow, Input, Turn, register, step
 from storage import flows as store
 from storage.models import HandoverRequest
-
-SKIP_WORDS = frozenset({"ข้าม", "skip", "ไม่มี"})
 
 
 def begin(turn: Turn) -> str:
@@ -30,7 +28,7 @@ def ask_message(turn: Turn) -> list[dict]:
 
 
 def on_message(turn: Turn, item: Input) -> str:
-    message = None if item.value == "skip" or item.word in SKIP_WORDS else item.text.strip()[:2000] or None
+    message = None if item.value == "skip" or item.word in messages.words("words_skip") else item.text.strip()[:2000] or None
     citizen = turn.ctx.citizen
     store.request_handover(turn.ctx.session, citizen.id if citizen else None, turn.ctx.user_id, "asked", message)
     turn.reply(messages.text_message(turn.text("handover_recorded"), quick_reply=messages.main_menu(turn.lang)))
@@ -38,5 +36,6 @@ def on_message(turn: Turn, item: Input) -> str:
 
 
 HANDOVER = register(Flow("handover", "flow_title_handover", (
-    Step("message", frozenset({TEXT, POSTBACK}), ask_message, on_message),
-), begin=begin))
+    #    step       asks         accepts: input kind → handler                     may go to
+    step("message", ask_message, on={TEXT: on_message, POSTBACK: on_message}, goes=(DONE,)),
+), begin=begin, starts=("message", DONE)))

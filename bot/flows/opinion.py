@@ -6,11 +6,20 @@
 from __future__ import annotations
 
 from bot import messages
-from bot.flows.engine import DONE, POSTBACK, TEXT, Flow, Input, Reprompt, Step, Turn, register
+from dataclasses import dataclass
+
+from bot.flows.engine import DONE, POSTBACK, TEXT, Flow, Input, Reprompt, Turn, register, step
 from storage import flows as store
 from storage.models import OpinionTopic
 
 MIN_LENGTH, MAX_LENGTH = 5, 3000
+
+
+@dataclass
+class OpinionDraft:
+    topic_id: int | None = None
+    topic: str = ""
+    text: str = ""
 
 
 def begin(turn: Turn) -> str:
@@ -40,19 +49,19 @@ def on_topic(turn: Turn, item: Input) -> str | Reprompt:
         chosen = list(topics)[int(item.word) - 1]
     if chosen not in topics:
         return Reprompt("opinion_topic_choose")
-    turn.draft.update(topic_id=chosen, topic=_title(topics[chosen], turn.lang))
+    turn.draft.topic_id, turn.draft.topic = chosen, _title(topics[chosen], turn.lang)
     return "write"
 
 
 def ask_write(turn: Turn) -> list[dict]:
-    return [turn.say("opinion_write_ask", topic=turn.draft["topic"], quick=turn.nav())]
+    return [turn.say("opinion_write_ask", topic=turn.draft.topic, quick=turn.nav())]
 
 
 def on_write(turn: Turn, item: Input) -> str | Reprompt:
     text = item.text.strip()
     if len(text) < MIN_LENGTH:
         return Reprompt("opinion_too_short")
-    turn.draft["text"] = text[:MAX_LENGTH]
+    turn.draft.text = text[:MAX_LENGTH]
     return "rate"
 
 
@@ -64,22 +73,23 @@ def ask_rate(turn: Turn) -> list[dict]:
 
 def on_rate(turn: Turn, item: Input) -> str | Reprompt:
     value = item.value or item.word
-    if value in ("skip", "ข้าม"):
+    if value == "skip" or value in messages.words("words_skip"):
         rating = None
     elif value in ("1", "2", "3", "4", "5"):
         rating = int(value)
     else:
         return Reprompt("opinion_rate_choose")
     citizen = turn.ctx.citizen
-    store.add_opinion(turn.ctx.session, turn.draft["topic_id"], citizen.id if citizen else None,
-                      turn.draft["text"], rating)
-    turn.reply(messages.text_message(turn.text("opinion_thanks", topic=turn.draft["topic"]),
+    store.add_opinion(turn.ctx.session, turn.draft.topic_id, citizen.id if citizen else None,
+                      turn.draft.text, rating)
+    turn.reply(messages.text_message(turn.text("opinion_thanks", topic=turn.draft.topic),
                                      quick_reply=messages.main_menu(turn.lang)))
     return DONE
 
 
 OPINION = register(Flow("opinion", "flow_title_opinion", (
-    Step("topic", frozenset({TEXT, POSTBACK}), ask_topic, on_topic),
-    Step("write", frozenset({TEXT}), ask_write, on_write),
-    Step("rate", frozenset({TEXT, POSTBACK}), ask_rate, on_rate),
-), begin=begin))
+    #    step     asks       accepts: input kind → handler             may go to
+    step("topic", ask_topic, on={TEXT: on_topic, POSTBACK: on_topic}, goes=("write",)),
+    step("write", ask_write, on={TEXT: on_write}, goes=("rate",)),
+    step("rate", ask_rate, on={TEXT: on_rate, POSTBACK: on_rate}, goes=(DONE,)),
+), begin=begin, starts=("topic", DONE), draft=OpinionDraft))

@@ -17,10 +17,9 @@ from bot.announcements import subscriptions as prefs_of
 from bot.announcements.topics import ALL, ALL_WORDS, TOPICS, topic_of
 from bot.context import Context
 from bot.flows import engine
-from bot.flows.engine import DONE, POSTBACK, TEXT, Flow, Input, Reprompt, Step, Turn, register
+from bot.flows.engine import DONE, POSTBACK, TEXT, Flow, Input, Reprompt, Turn, register, step
 
-SUBSCRIBE, UNSUBSCRIBE = "รับข่าว", "เลิกรับข่าว"
-SETTINGS_WORDS = frozenset({"รับข่าว", "การรับข่าว", "ข่าวของฉัน", "ตั้งค่าข่าว", "my news"})
+SUBSCRIBE, UNSUBSCRIBE = "รับข่าว", "เลิกรับข่าว"  # command prefixes: "รับข่าว เกษตร", "เลิกรับข่าว สุขภาพ"
 
 
 def start(ctx: Context) -> None:
@@ -29,10 +28,22 @@ def start(ctx: Context) -> None:
 
 # --- typed commands ----------------------------------------------------------------------------------------
 
+def stop_command(ctx: Context, text: str) -> bool:
+    """``เลิกรับข่าว`` [topic | province], whatever flow is open: the footer of every announcement promises
+    that typing it stops the news, so it is a global intent, applied at once."""
+    words = " ".join(text.split())
+    if not words.startswith(UNSUBSCRIBE) or words[len(UNSUBSCRIBE):len(UNSUBSCRIBE) + 3] == "สาร":
+        return False
+    if ctx.citizen is None:
+        return False
+    ctx.reply(*change(ctx, words[len(UNSUBSCRIBE):].strip(), adding=False))
+    return True
+
+
 def handle_command(ctx: Context, text: str) -> bool:
     """``รับข่าว …`` / ``เลิกรับข่าว …`` outside a flow; False when the text is not such a command."""
     words = " ".join(text.split())
-    if words.lower() in SETTINGS_WORDS:
+    if words.lower() in messages.words("words_news_settings"):
         start(ctx)
         return True
     if words == ctx.text("sub_btn_no_thanks"):
@@ -200,7 +211,8 @@ def welcome_back(ctx: Context) -> None:
 
 
 SUBSCRIPTION = register(Flow("subscription", "flow_title_subscription", (
-    Step("overview", frozenset({TEXT, POSTBACK}), ask_overview, on_overview),
-    Step("topics", frozenset({TEXT, POSTBACK}), ask_topics, on_topics),
-    Step("provinces", frozenset({TEXT, POSTBACK}), ask_provinces, on_provinces),
-), begin=begin))
+    #    step        asks           accepts: input kind → handler                        may go to
+    step("overview", ask_overview, on={TEXT: on_overview, POSTBACK: on_overview}, goes=("topics", "provinces", DONE)),
+    step("topics", ask_topics, on={TEXT: on_topics, POSTBACK: on_topics}, goes=("overview",)),
+    step("provinces", ask_provinces, on={TEXT: on_provinces, POSTBACK: on_provinces}, goes=("overview",)),
+), begin=begin, starts=("overview", "topics", DONE)))

@@ -41,6 +41,14 @@ def text(key: str, lang: str = "th", **values: Any) -> str:
     return (entry.get(lang) or entry["th"]).format(**values)
 
 
+@lru_cache(maxsize=None)
+def words(key: str) -> frozenset[str]:
+    """The words a citizen may type for ``key`` (``words_*`` entries: alternatives separated by ``|``), in
+    every language of the catalogue and lower-cased with spaces collapsed, as ``Input.word`` compares them."""
+    entry = catalogue()[key]
+    return frozenset(" ".join(w.split()).lower() for value in entry.values() for w in value.split("|") if w.strip())
+
+
 def utf16_length(value: str) -> int:
     return len(value.encode("utf-16-le")) // 2
 
@@ -63,6 +71,27 @@ def postback_action(label: str, data: str, display: str | None = None) -> dict:
     if display:
         action["displayText"] = display
     return {"type": "action", "action": action}
+
+
+def camera_action(label: str) -> dict:
+    """Quick reply opening the phone's camera (LINE sends the photo as an image message)."""
+    return {"type": "action", "action": {"type": "camera", "label": label[:LABEL_LIMIT]}}
+
+
+def camera_roll_action(label: str) -> dict:
+    """Quick reply opening the photo gallery (several photos arrive as one LINE image set)."""
+    return {"type": "action", "action": {"type": "cameraRoll", "label": label[:LABEL_LIMIT]}}
+
+
+def location_action(label: str) -> dict:
+    """Quick reply opening LINE's map to share a location."""
+    return {"type": "action", "action": {"type": "location", "label": label[:LABEL_LIMIT]}}
+
+
+def date_picker_action(label: str, data: str, latest: str) -> dict:
+    """Quick reply with LINE's date picker; no day after ``latest`` (ISO date) can be chosen."""
+    return {"type": "action", "action": {"type": "datetimepicker", "label": label[:LABEL_LIMIT], "data": data,
+                                         "mode": "date", "max": latest}}
 
 
 MENU_KEYS = ("menu_complaint", "menu_opinion", "menu_track", "menu_news", "menu_volunteer", "menu_person")

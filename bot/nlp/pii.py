@@ -164,3 +164,20 @@ def mask_house_numbers(text: str) -> str:
 def mask_public(text: str, names: tuple[str, ...] | list[str] = ()) -> str:
     """``text`` as it may be published: no phone, ID or e-mail, no personal name, no house number."""
     return mask_pii(mask_house_numbers(mask_titled_names(mask_known_names(text or "", names))))
+
+
+def normalise_phone(text: str) -> str | None:
+    """``text`` as a Thai phone number in its plain form (``0812345678``), or None when it is not one whole
+    phone number (a flow's "your phone?" answer). Thai digits, spaces, dashes, dots and +66 are accepted."""
+    digits = re.sub(r"[\s\-().]", "", to_ascii_digits(text or ""))
+    if not re.fullmatch(r"(?:\+?66|0)(?:[689]\d{8}|[2-7]\d{7})", digits):
+        return None
+    return "0" + digits.removeprefix("+").removeprefix("66") if digits.lstrip("+").startswith("66") else digits
+
+
+def phone_in(text: str) -> str | None:
+    """The first phone number written anywhere in ``text`` ("โทร 081-234-5678 ได้ค่ะ"), plain; or None."""
+    for match in find_pii(text):
+        if match.kind == "phone":
+            return normalise_phone(to_ascii_digits(text)[match.start:match.end])
+    return None

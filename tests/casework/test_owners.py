@@ -33,13 +33,9 @@ def file_through_chat(line, story: str, place: str) -> Chat:
     chat.tap_data("menu=complaint")
     if "ยินยอม" in chat.labels:
         chat.tap("ยินยอม")
-    # Danger to life is answered first (the numbers to call), then the flow asks for photos.
+    # Danger to life is answered first (the numbers to call), then the flow asks where.
     chat.send(story, expect=2 if understanding.urgency_of(story).urgent else 1)
-    chat.tap("ไม่มีรูป")
     chat.send(place)
-    chat.tap("วันนี้")
-    chat.tap("ข้าม")
-    chat.tap("เปิดเผยชื่อ")
     chat.tap("ไม่ใช่ทั้งหมด", expect=2)
     if "แจ้งเรื่องใหม่" in chat.labels:
         chat.tap("แจ้งเรื่องใหม่", expect=2)

@@ -16,9 +16,10 @@ from tests.conftest import make_settings
 
 
 class Chat:
-    """One simulated citizen: every method sends one webhook and returns the bot's answer to it."""
+    """One simulated citizen: every method sends one webhook and returns the bot's answer to it. The wait is
+    generous: the first place lookup and the first classification of a process load their data (~10 s)."""
 
-    def __init__(self, line, user_id: str, timeout: float = 8.0) -> None:
+    def __init__(self, line, user_id: str, timeout: float = 20.0) -> None:
         self.line, self.user_id, self.timeout = line, user_id, timeout
         self.cursor = 0
         self.last: list[dict[str, Any]] = []

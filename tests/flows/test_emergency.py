@@ -7,6 +7,7 @@ import pytest
 
 from storage.models import Case, Consent
 from tests.flows.conftest import rows
+from tests.flows.test_complaint import to_summary
 
 ENGLISH_HEADING = "call at once"
 THAI_HEADING = "โทรทันที"
@@ -47,15 +48,10 @@ def test_an_english_speaker_reads_english_first(bot, new_chat):
 def test_the_urgent_complaint_goes_on_after_the_numbers_and_is_filed_urgent(bot, chat):
     story = "ไฟไหม้บ้านในซอย 5 ช่วยด้วย ควันเต็มซอย"
     assert "199" in first_reply(chat, story)[0]
-    chat.tap("ยินยอม")  # the story is kept: the next question is about photos
-    assert "ไม่มีรูป" in chat.labels
-    chat.tap("ไม่มีรูป")
+    chat.tap("ยินยอม")  # the story is kept: the next question is where (it names no place)
+    assert "เกิดเหตุที่ไหน" in chat.said
     chat.send("เขตบางรัก กรุงเทพ")
-    chat.tap("วันนี้")
-    chat.tap("ข้าม")
-    chat.tap("เปิดเผยชื่อ", expect=1)
-    if "ไม่ใช่ทั้งหมด" in chat.labels:
-        chat.tap(chat.labels[0], expect=2)
+    to_summary(chat)
     chat.tap("ยืนยันส่งเรื่อง", expect=2)
     (case,) = rows(bot.services, Case)
     assert case.urgent and case.description.startswith(story)
@@ -75,7 +71,7 @@ def test_the_emergency_wins_inside_another_flow_and_mid_complaint(bot, chat):
     assert "199" in texts[0] and THAI_HEADING in texts[0]
 
     chat.tap("ยินยอม")
-    chat.tap("ไม่มีรูป")  # now at "where": an emergency typed here is still answered first
+    assert "เกิดเหตุที่ไหน" in chat.said  # now at "where": an emergency typed here is still answered first
     texts = first_reply(chat, "ตอนนี้มีคนโดนไฟดูดล้มอยู่ตรงนี้")
     assert "1669" in texts[0] and "1130" in texts[0]
 

@@ -60,3 +60,20 @@ def test_the_window_counts_event_timestamps_per_user(kind, request):
     assert results[:5] == [(False, False)] * 5 and results[5] == (True, True) and results[6] == (True, False)
     assert window.hit("u2", "x", 1000.6, 5, 10.0) == (False, False)
     assert window.hit("u1", "later", 1020.0, 5, 10.0) == (False, False)  # a person's pace again
+
+
+def test_a_fast_citizen_s_complaint_photos_are_all_kept_though_the_answers_slow_down(bot, line):
+    """Issue 14: flood control slows the answers, never drops a complaint's content."""
+    from storage.models import Case, CaseAttachment
+    from tests.flows.conftest import Chat, rows
+
+    chat = Chat(line, line.create_user("ช่างภาพ")["user_id"], timeout=30)
+    chat.send("ถนนหน้าบ้านเป็นหลุมใหญ่ รถมอเตอร์ไซค์ล้มไปสองคันแล้ว ซอยลาดพร้าว 71 เขตวังทองหลาง")
+    chat.tap("ยินยอม")
+    for n in range(22):  # one by one, not as a set: past the limit of 20 events in 10 s
+        assert line.send_image(chat.user_id, caption=f"รูป {n}").status == 200
+    time.sleep(11)  # a person's pace again
+    chat.quiet(0.5)
+    chat.tap_data("f=complaint&s=summary&v=yes", expect=2)
+    (case,) = rows(bot.services, Case)
+    assert len(rows(bot.services, CaseAttachment, CaseAttachment.case_id == case.id)) == 20  # the most a case takes

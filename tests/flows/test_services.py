@@ -81,6 +81,6 @@ def test_a_citizen_whose_line_is_in_english_is_answered_in_english(bot, new_chat
     assert "personal data" in chat.said and chat.labels[:2] == ["I agree", "I do not agree"]
     chat.tap("I agree")
     chat.send("The street light in front of my house has been off for three days")
-    assert "photos" in chat.said and "No photo" in chat.labels
+    assert "Where did it happen" in chat.said and "Send location" in chat.labels
     chat.tap("Cancel")
     assert "cancelled" in chat.said
