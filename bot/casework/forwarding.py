@@ -56,13 +56,15 @@ def forward_case(session: Session, case: Case, to_agency: str, actor: str, note:
     if looped and not override and not reroute:
         raise ForwardLoop(to_agency, catalogue.text("forward_loop", "th",
                                                      agency=agency_name(session, to_agency, "th") or to_agency))
+    # Read before the owner changes: a query autoflushes, and change_status reads the unflushed change of
+    # owner to tell the previous owner's integrators.
+    joined = session.scalar(select(CasePart).where(CasePart.case_id == case.id, CasePart.agency_id == to_agency))
+    th, en = citizen_notes or forwarding_notes(session, case.agency_id, to_agency)
     old = case.agency_id
     case.agency_id = to_agency
     case.assigned_to = None  # the officer was the old agency's
-    joined = session.scalar(select(CasePart).where(CasePart.case_id == case.id, CasePart.agency_id == to_agency))
     if joined is not None:
         session.delete(joined)  # a co-handler that becomes the lead has no separate part any more
-    th, en = citizen_notes or forwarding_notes(session, old, to_agency)
     if note:
         th = f"{th}\n{note}"
     if can_move(case.status, "forwarded"):

@@ -51,7 +51,7 @@ _HEDGE_BEFORE = re.compile(r"(น่าจะ|คิดว่า|อาจจะ
 # A district name right after a marked one is a list of districts ("เขตบางคอแหลม สาทร", "เขตดอนเมืองหลักสี่").
 _LIST_AFTER = re.compile(r"\s*(,|และ|/|หรือ)?\s*")
 # What is left of a text that names only a place ("บางกะปิ ค่ะ", "หางดง เชียงใหม่").
-_FILLER = re.compile(r"[\s\d.,:;/()\-–!?#\"']+|ค่ะ|คะ|ครับ|คับ|นะ|จ้า|จ้ะ|ค่า|กทม\.?|กรุงเทพฯ?|ประเทศไทย|thailand", re.IGNORECASE)
+_FILLER = re.compile(r"[\s\d.,:;/()\-–!?#\"']+|ค่ะ|คะ|ครับ|คับ|นะ|จ้า|จ้ะ|ค่า|กทม\.?|กรุงเทพฯ?|ประเทศไทย|thailand|bangkok|province|changwat", re.IGNORECASE)
 # Common misspellings of district names (ฎ/ฏ, the long official name).
 _ALIASES = {"ราษฏร์บูรณะ": "ราษฎร์บูรณะ", "ราษฎร์บูรณ": "ราษฎร์บูรณะ", "ป้อมปราบ": "ป้อมปราบศัตรูพ่าย"}
 # Unmarked names that are mostly something else in complaints (measured on the tuning tickets).

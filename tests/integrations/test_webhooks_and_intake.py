@@ -103,7 +103,7 @@ def test_each_event_reaches_each_registration_once_signed_and_not_echoed(bot, li
     with bot.app.app_context(), bot.services.transaction() as db:
         case = db.scalar(select(Case).where(Case.ticket == rated))
         work.set_status(db, case, "accepted", "staff:1")
-        work.set_status(db, case, "resolved", "staff:1")
+        work.set_status(db, case, "resolved", "staff:1", note="ซ่อมแล้ว")
     with bot.app.app_context(), bot.services.transaction() as db:
         rate(db, db.scalar(select(Case).where(Case.ticket == rated)), 4, None, "citizen")
 
