@@ -65,6 +65,10 @@ MONTHLY_LIMIT = "monthly_limit"
 CHAIN_LIMIT = 50  # rows to many chats one thread sends in a row (a few seconds) before others get a turn
 REPLY_LEASE_MARGIN = 3.0  # seconds beyond one reply attempt's longest run, for the database round trips
 UNORDERED_BATCH = 4  # rows to many chats a thread claims (and records) at once: a quarter of the commits
+ORDERED_BATCH = 4  # chats a thread claims at once when no other thread of its pool is idle to share them
+HINTS_PER_CLAIM = 2  # rows named by queue jobs a claim takes first (beside the batch)
+MAX_HINTS = 512  # rows named by jobs a pool keeps for its threads (a bound, not a queue: see DeliveryPool)
+PEER_WAKE_SECONDS = 1.0  # how often a saturated pool may queue a job for other worker processes
 
 
 @dataclass(frozen=True)
@@ -79,22 +83,24 @@ class Outcome:
     counts: bool = True  # False: our own throttling or a pause, not a real attempt at LINE
 
 
-def deliver_outbox(message_id: int) -> None:
-    """Job: deliver one row, then carry on (see ``deliver_chain``).
+def deliver_outbox(message_ids: int | list[int]) -> None:
+    """Job: deliver these rows (or whatever is due, if they are taken), then carry on (``deliver_chain``).
 
-    In a ``siang worker`` the row goes to this process's delivery pool; embedded workers are threads
-    already and deliver inline."""
+    A job names up to ``bot.jobs.DELIVERY_IDS_PER_JOB`` rows; they are hints: the threads
+    deliver every due row anyway, a hint only puts a row first. In a ``siang worker`` they go to this
+    process's delivery pool; embedded workers are threads already and deliver inline."""
+    ids = [message_ids] if isinstance(message_ids, int) else list(message_ids)
     services = current_services()
     if services.settings.embedded or services.settings.delivery_threads <= 1:
-        deliver_chain(services, message_id)
+        deliver_chain(services, ids)
     else:
-        runtime(services).pool(current_app._get_current_object()).submit(message_id)
+        runtime(services).pool(current_app._get_current_object()).submit(ids)
 
 
 @dataclass(frozen=True)
 class Claimed:
-    """A row this thread holds the lease of: the ORM object, or the row ``claim_next_unordered`` returned
-    (the same attributes)."""
+    """A row this thread holds the lease of: the ORM object, or the row a claim returned (the same
+    attributes)."""
 
     row: OutboxMessage | Row[Any]
     token: str
@@ -104,35 +110,48 @@ class Claimed:
         return self.row.recipient == outbox.UNORDERED
 
 
-def deliver_chain(services: Services, message_id: int) -> None:
-    """Deliver one row, then carry on: the next waiting row to the same chat, or, after rows to many chats,
-    the next ``UNORDERED_BATCH`` due rows to many chats (``CHAIN_LIMIT`` of them at most; then a queued job
-    carries on)."""
-    step: int | list[Claimed] = message_id
-    unordered = 0
-    while step:
-        claimed = _claim(services, step) if isinstance(step, int) else step
-        if not claimed:
-            return
+def deliver_chain(services: Services, hints: int | list[int], pool: "DeliveryPool | None" = None) -> None:
+    """Deliver the hinted rows and the due ones, batch after batch, until nothing is due.
+
+    Each batch is claimed in the transaction that records the previous one (``outbox.claim_due``): up to
+    ``ORDERED_BATCH`` chats whose turn it is, the pool's hints, and after rows to many chats the next
+    ``UNORDERED_BATCH`` of them (``CHAIN_LIMIT`` in a row at most; then a queued job carries on). Without a
+    pool (embedded mode, one thread) a call stops after ``CHAIN_LIMIT`` rows and queues a job to go on, so a
+    backlog does not hold a worker thread that events need."""
+    deliver_claimed_chain(services, _claim(services, [hints] if isinstance(hints, int) else list(hints)), pool)
+
+
+def deliver_claimed_chain(services: Services, claimed: list[Claimed], pool: "DeliveryPool | None" = None
+                          ) -> None:
+    """``deliver_chain`` from rows already claimed (by this thread, or by one that shared them)."""
+    delivered = unordered = 0
+    while claimed:
+        if pool is not None:
+            claimed = pool.share(claimed)
+        delivered += len(claimed)
         unordered += sum(1 for item in claimed if item.unordered)
-        step = _deliver_claimed(services, claimed, carry_on=unordered < CHAIN_LIMIT)
+        go_on = pool is not None or delivered < CHAIN_LIMIT
+        claimed = _deliver_claimed(services, claimed, pool, pull=go_on, carry_on=unordered < CHAIN_LIMIT)
+        if not go_on and not claimed:
+            _wake(services)
+            return
 
 
-def _claim(services: Services, message_id: int) -> list[Claimed]:
-    """The row, if ours to send now. A row to many chats already taken (a thread carrying on got there first)
-    is no reason to idle: the job takes the oldest due ones instead."""
-    lease = services.settings.job_lease_seconds
-    with services.transaction() as session:
-        token = outbox.claim(session, message_id, lease)
-        if token is not None:
-            row = outbox.get(session, message_id)
-            if row is not None and row.kind == "reply" and row.reply_token:
-                outbox.limit_lease(session, message_id, token, reply_lease_seconds(services))
-                session.refresh(row)
-            return [Claimed(row, token)] if row is not None else []
-        kind = outbox.is_unordered(session, message_id)
-        taken = outbox.claim_next_unordered(session, kind, lease, UNORDERED_BATCH) if kind else []
-        return [Claimed(row, row.lease_token) for row in taken]
+def _claim(services: Services, hints: list[int], session=None, unordered_kinds: tuple[str, ...] = ()
+           ) -> list[Claimed]:
+    """The hinted rows that are ours to send now, and the due rows of chats whose turn it is, in one
+    statement (in ``session`` if given). A hinted row to many chats already taken (a thread carrying on got
+    there first) is no reason to idle: the oldest due ones of its kind come instead."""
+    settings = services.settings
+    arguments = dict(lease_seconds=settings.job_lease_seconds, reply_lease_seconds=reply_lease_seconds(services),
+                     limit=ORDERED_BATCH, hints=[i for i in hints if i][:HINTS_PER_CLAIM],
+                     unordered_kinds=unordered_kinds, unordered_limit=UNORDERED_BATCH)
+    if session is not None:
+        rows = outbox.claim_due(session, **arguments)
+    else:
+        with services.transaction() as session:
+            rows = outbox.claim_due(session, **arguments)
+    return [Claimed(row, row.lease_token) for row in rows]
 
 
 def reply_lease_seconds(services: Services) -> float:
@@ -143,32 +162,38 @@ def reply_lease_seconds(services: Services) -> float:
     return min(settings.job_lease_seconds, MAX_SLOT_WAIT + settings.line_timeout_seconds + REPLY_LEASE_MARGIN)
 
 
-def _deliver_claimed(services: Services, claimed: list[Claimed], carry_on: bool) -> int | list[Claimed]:
-    """Send the claimed rows one after another and record every outcome in one transaction; returns what to
-    deliver next (a row id to claim, rows already claimed in the same transaction, or nothing: 0 or [])."""
+def _deliver_claimed(services: Services, claimed: list[Claimed], pool: "DeliveryPool | None", pull: bool,
+                     carry_on: bool) -> list[Claimed]:
+    """Send the claimed rows one after another, record every outcome and claim the next batch in one
+    transaction; returns the next batch (empty: stop). A pause, our own throttle or a lease running low
+    stops the chain (the rows wait for their time; the sweeper or a job takes them up)."""
     state = runtime(services)
     claimed_at = time.monotonic()
     outcomes = [_attempt(services, state, item.row, claimed_at) for item in claimed]
-    last = claimed[-1]
+    hold = any(not outcome.counts for outcome in outcomes)
+    to_many = [item.row.kind for item in claimed if item.unordered]
     wake: int | None = None
+    next_batch: list[Claimed] = []
     with services.transaction() as session:
-        carry = [_record(session, item, outcome) for item, outcome in zip(claimed, outcomes)]
-        if not all(carry):
-            return 0
-        if not last.unordered:
-            next_step: int | list[Claimed] = outbox.next_for_recipient(session, last.row.recipient,
-                                                                       last.row.id) or 0
-        elif carry_on:
-            taken = outbox.claim_next_unordered(session, last.row.kind, services.settings.job_lease_seconds,
-                                                UNORDERED_BATCH)
-            next_step = [Claimed(row, row.lease_token) for row in taken]
-        else:
-            next_step, wake = [], outbox.next_unordered_id(session, last.row.kind)
+        outbox.finish_many(session, [_result(item, outcome) for item, outcome in zip(claimed, outcomes)])
+        if pull and not hold:
+            kinds = (to_many[-1],) if to_many and carry_on else ()
+            next_batch = _claim(services, pool.take_hints() if pool is not None else [], session, kinds)
+        if to_many and not carry_on:
+            wake = outbox.next_unordered_id(session, to_many[-1])
     if wake is not None:
         services.jobs.enqueue("deliver_outbox", wake)
     if any(outcome.state == "sent" and outcome.via in COUNTED for outcome in outcomes):
         state.resumed(services)
-    return next_step
+    return next_batch
+
+
+def _wake(services: Services) -> None:
+    """Queue a job to carry on (no row named: the job's thread takes what is due)."""
+    try:
+        services.jobs.requeue("deliver_outbox", 0)
+    except Exception:  # noqa: BLE001 - Redis down: the sweeper finds the rows
+        log.warning("queueing delivery failed", exc_info=True)
 
 
 def _attempt(services: Services, state: "DeliveryRuntime", row: OutboxMessage | Row[Any],
@@ -189,28 +214,23 @@ def _attempt(services: Services, state: "DeliveryRuntime", row: OutboxMessage | 
     return outcome
 
 
-def _record(session, claimed: Claimed, outcome: Outcome) -> bool:
-    """Record one outcome; False when the chain should stop here (a retry of a row to one chat holds the
-    rows behind it; a pause or our own throttle would hold the next rows too)."""
+def _result(claimed: Claimed, outcome: Outcome) -> tuple[int, str, dict]:
+    """What to record of one outcome: ``(row id, lease token, columns)`` for ``outbox.finish_many``."""
     row, token = claimed.row, claimed.token
     if outcome.state == "sent":
-        outbox.mark_sent(session, row.id, token, outcome.via or row.kind, outcome.request_id)
         log.info("delivered", extra={"outbox_id": row.id, "line_request_id": outcome.request_id,
                                      "status": outcome.via})
-    elif outcome.state == "failed":
-        outbox.mark_failed(session, row.id, token, outcome.error or "failed", status=outcome.status,
-                           details=outcome.details)
+        return row.id, token, outbox.sent_values(outcome.via or row.kind, outcome.request_id)
+    if outcome.state == "failed":
         log.warning("delivery failed permanently", extra={"outbox_id": row.id, "reason": outcome.error})
-    elif outcome.counts and row.attempts >= MAX_ATTEMPTS:
-        outbox.mark_failed(session, row.id, token, f"gave up after {row.attempts} attempts: {outcome.error}")
+        return row.id, token, outbox.failed_values(outcome.error or "failed", outcome.status, outcome.details)
+    if outcome.counts and row.attempts >= MAX_ATTEMPTS:
         log.error("delivery given up", extra={"outbox_id": row.id, "reason": outcome.error})
-    else:
-        extra = {} if outcome.counts else {"attempts": row.attempts - 1}
-        outbox.schedule_retry(session, row.id, token, outcome.delay, outcome.error or "retry", **extra)
-        log.info("delivery rescheduled", extra={"outbox_id": row.id, "attempt": row.attempts,
-                                                "delay": round(outcome.delay, 2), "reason": outcome.error})
-        return claimed.unordered and outcome.counts
-    return True
+        return row.id, token, outbox.failed_values(f"gave up after {row.attempts} attempts: {outcome.error}")
+    extra = {} if outcome.counts else {"attempts": row.attempts - 1}
+    log.info("delivery rescheduled", extra={"outbox_id": row.id, "attempt": row.attempts,
+                                            "delay": round(outcome.delay, 2), "reason": outcome.error})
+    return row.id, token, outbox.retry_values(outcome.delay, outcome.error or "retry", **extra)
 
 
 def endpoint_of(row: OutboxMessage) -> str:
@@ -445,25 +465,99 @@ def _open_pause(services: Services) -> tuple[datetime | None, bool]:
 
 
 class DeliveryPool:
-    """Daemon threads delivering rows handed over by RQ jobs; ``submit`` blocks while all are busy."""
+    """Daemon threads delivering rows; queue jobs only wake them up and name rows to put first.
+
+    A thread runs ``deliver_chain``: it claims due rows of several chats at once and, while other threads
+    of the pool are idle, hands them all but one of the rows (``share``), so that with few chats waiting
+    every chat still has a thread and with many a thread sends a few rows per round trip to the database.
+    A thread whose claim came back full wakes an idle one; with none idle it asks, at most every
+    ``PEER_WAKE_SECONDS``, for a queue job that another worker process may take. ``submit`` never blocks: a
+    hint lost to the bound (``MAX_HINTS``) is a row the threads or the sweeper reach anyway."""
 
     def __init__(self, app: Flask, threads: int) -> None:
-        self._queue: queue.Queue[int] = queue.Queue(maxsize=threads)
+        self.app = app
+        self.threads = threads
+        self._hints: dict[int, None] = {}  # an ordered set, oldest first
+        self._shared: list[list[Claimed]] = []  # rows claimed by one thread for idle ones
+        self._wakeups = 0  # threads asked to look for due rows without a hint
+        self._idle = 0
+        self._peers_woken = 0.0
+        self._cond = threading.Condition()
         for n in range(threads):
-            threading.Thread(target=self._run, args=(app,), name=f"siang-delivery-{n}", daemon=True).start()
+            threading.Thread(target=self._run, name=f"siang-delivery-{n}", daemon=True).start()
 
-    def submit(self, message_id: int) -> None:
-        self._queue.put(message_id)
+    def submit(self, ids: list[int]) -> None:
+        """Hand over rows named by a job or by the sweeper; wake as many idle threads as they need."""
+        with self._cond:
+            for row_id in ids:
+                if row_id:
+                    self._hints.pop(row_id, None)
+                    self._hints[row_id] = None
+            while len(self._hints) > MAX_HINTS:
+                del self._hints[next(iter(self._hints))]
+            wanted = max(1, -(-len(ids) // HINTS_PER_CLAIM))
+            self._wake_locked(wanted)
 
-    def _run(self, app: Flask) -> None:
-        services: Services = app.extensions["siang"]
+    def take_hints(self) -> list[int]:
+        with self._cond:
+            taken = []
+            while self._hints and len(taken) < HINTS_PER_CLAIM:
+                row_id = next(iter(self._hints))
+                del self._hints[row_id]
+                taken.append(row_id)
+            return taken
+
+    def share(self, claimed: list[Claimed]) -> list[Claimed]:
+        """Keep the first row; give the others, one each, to idle threads (as many as there are). A full
+        claim means more rows are due: wake an idle thread, or ask another process for help."""
+        full = len(claimed) >= ORDERED_BATCH
+        with self._cond:
+            given = 0
+            while len(claimed) - given > 1 and self._idle - self._wakeups - len(self._shared) > 0:
+                self._shared.append([claimed[len(claimed) - 1 - given]])
+                given += 1
+            if given:
+                self._cond.notify(given)
+            kept = claimed[:len(claimed) - given]
+            idle = self._idle - self._wakeups - len(self._shared) > 0
+            if full and idle:
+                self._wake_locked(1)
+            wake_peers = full and not idle and time.monotonic() - self._peers_woken > PEER_WAKE_SECONDS
+            if wake_peers:
+                self._peers_woken = time.monotonic()
+        if wake_peers:
+            _wake(self.app.extensions["siang"])
+        return kept
+
+    def _wake_locked(self, count: int) -> None:
+        count = min(count, self._idle - self._wakeups - len(self._shared))
+        if count > 0:
+            self._wakeups += count
+            self._cond.notify(count)
+
+    def _next(self) -> tuple[list[Claimed] | None, list[int]]:
+        with self._cond:
+            self._idle += 1
+            while not (self._shared or self._hints or self._wakeups):
+                self._cond.wait()
+            self._idle -= 1
+            if self._shared:
+                return self._shared.pop(), []
+            self._wakeups = max(0, self._wakeups - 1)
+        return None, self.take_hints()
+
+    def _run(self) -> None:
+        services: Services = self.app.extensions["siang"]
         while True:
-            message_id = self._queue.get()
+            shared, hints = self._next()
             try:
-                with app.app_context():
-                    deliver_chain(services, message_id)
-            except Exception:  # noqa: BLE001 - e.g. the database restarting; the sweeper retries the row
-                log.exception("delivery failed", extra={"outbox_id": message_id})
+                with self.app.app_context():
+                    if shared is not None:
+                        deliver_claimed_chain(services, shared, self)
+                    else:
+                        deliver_chain(services, hints, self)
+            except Exception:  # noqa: BLE001 - e.g. the database restarting; the sweeper retries the rows
+                log.exception("delivery failed", extra={"outbox_ids": hints})
 
 
 _runtimes_lock = threading.Lock()
