@@ -165,11 +165,25 @@ def reply_lease_seconds(services: Services) -> float:
 def _deliver_claimed(services: Services, claimed: list[Claimed], pool: "DeliveryPool | None", pull: bool,
                      carry_on: bool) -> list[Claimed]:
     """Send the claimed rows one after another, record every outcome and claim the next batch in one
-    transaction; returns the next batch (empty: stop). A pause, our own throttle or a lease running low
+    transaction; returns the next batch (empty: stop). A pause, our own throttle or a lost lease
     stops the chain (the rows wait for their time; the sweeper or a job takes them up)."""
     state = runtime(services)
-    claimed_at = time.monotonic()
-    outcomes = [_attempt(services, state, item.row, claimed_at) for item in claimed]
+    outcomes = []
+    leased_at = time.monotonic()
+    for n, item in enumerate(claimed):
+        if time.monotonic() - leased_at > services.settings.job_lease_seconds / 2:
+            # The rows before this one waited long (rate-limit slots, a busy machine): renew the lease of the
+            # rest, so that nobody takes them over while we send them. Rows whose lease was lost are skipped.
+            with services.transaction() as session:
+                kept = outbox.renew_leases(session, [rest.row.id for rest in claimed[n:]], item.token,
+                                           services.settings.job_lease_seconds, reply_lease_seconds(services))
+            leased_at = time.monotonic()
+        else:
+            kept = None
+        if kept is not None and item.row.id not in kept:
+            outcomes.append(Outcome("retry", error="lease lost", counts=False))
+            continue
+        outcomes.append(_attempt(services, state, item.row))
     hold = any(not outcome.counts for outcome in outcomes)
     to_many = [item.row.kind for item in claimed if item.unordered]
     wake: int | None = None
@@ -188,6 +202,17 @@ def _deliver_claimed(services: Services, claimed: list[Claimed], pool: "Delivery
     return next_batch
 
 
+def hand_over(services: Services, ids: list[int]) -> list[int]:
+    """The sweeper's rows go straight to this process's delivery threads when it runs them (a ``siang
+    worker`` that has delivered): ahead of every queued job, without one of their own. Returns the rows left
+    for the queue (all of them in a process without a pool, e.g. a web process's sweeper)."""
+    state = runtime(services)
+    if not ids or state._pool is None:
+        return ids
+    state._pool.submit(ids)
+    return []
+
+
 def _wake(services: Services) -> None:
     """Queue a job to carry on (no row named: the job's thread takes what is due)."""
     try:
@@ -196,16 +221,12 @@ def _wake(services: Services) -> None:
         log.warning("queueing delivery failed", exc_info=True)
 
 
-def _attempt(services: Services, state: "DeliveryRuntime", row: OutboxMessage | Row[Any],
-             claimed_at: float) -> Outcome:
-    """One row's attempt at LINE, or why it is not attempted now (a pause; our lease running low because the
-    rows claimed before it in the same batch waited long for rate-limit slots)."""
+def _attempt(services: Services, state: "DeliveryRuntime", row: OutboxMessage | Row[Any]) -> Outcome:
+    """One row's attempt at LINE, or why it is not attempted now (LINE's monthly limit pauses it)."""
     paused_until = state.paused_until(services) if endpoint_of(row) in COUNTED else None
     if paused_until:
         return Outcome("retry", error="paused: LINE monthly limit", counts=False,
                        delay=(paused_until - utcnow()).total_seconds() + random.uniform(0, 1))
-    if time.monotonic() - claimed_at > services.settings.job_lease_seconds / 2:
-        return Outcome("retry", error="lease running low", counts=False)
     outcome = send(services, row)
     if outcome.state == MONTHLY_LIMIT:
         paused_until = state.pause(services, outcome.details)

@@ -104,6 +104,21 @@ def limit_lease(session: Session, message_id: int, token: str, seconds: float) -
                     .values(lease_expires_at=expires).execution_options(synchronize_session=False))
 
 
+def renew_leases(session: Session, ids: list[int], token: str, lease_seconds: float,
+                 reply_lease_seconds: float) -> set[int]:
+    """Lease again, from now, the rows of ``ids`` that ``token`` still holds (a reply holding a token for
+    ``reply_lease_seconds`` only, as ``claim_due`` leases it); the ids still ours."""
+    now = utcnow()
+    table = OutboxMessage.__table__
+    reply_expires = now + timedelta(seconds=min(lease_seconds, reply_lease_seconds))
+    result = session.connection().execute(
+        update(table).where(table.c.id.in_(ids), table.c.lease_token == token, table.c.status == "sending")
+        .values(lease_expires_at=case((and_(table.c.kind == "reply", table.c.reply_token.is_not(None)),
+                                       reply_expires), else_=now + timedelta(seconds=lease_seconds)))
+        .returning(table.c.id))
+    return set(result.scalars())
+
+
 def next_for_recipient(session: Session, recipient: str, after_id: int) -> int | None:
     """The next waiting row to the same chat: the worker that sent one row carries the chat on."""
     if recipient == UNORDERED:
@@ -166,7 +181,8 @@ def claim_due(session: Session, *, lease_seconds: float, reply_lease_seconds: fl
     to many chats of ``unordered_kinds`` or of a hinted row's kind (a job whose multicast was taken takes the
     next ones instead of idling). One lease token for them all; rows as they are now (every column).
 
-    A row is claimable when it is due and no earlier row of its chat is unfinished, as ``claim`` decides for
+    A row is claimable when it is due (or held by an expired lease: its worker died) and no earlier row of its
+    chat is unfinished, as ``claim`` decides for
     one row: two rows of one chat are never taken together, so per-chat order holds. A reply row holding a
     token is leased for ``reply_lease_seconds`` only (see ``bot.delivery.reply_lease_seconds``).
 
@@ -213,17 +229,22 @@ def _claim_due_statement():
     # The oldest unfinished rows, read once: every unfinished row older than one of them is among them, so
     # "no earlier unfinished row of the chat" is decided inside the window, without a probe per row.
     oldest = table.alias("oldest")
-    window = (select(oldest.c.id, oldest.c.recipient, oldest.c.status, oldest.c.next_attempt_at)
+    window = (select(oldest.c.id, oldest.c.recipient, oldest.c.status, oldest.c.next_attempt_at,
+                     oldest.c.lease_expires_at)
               .where(_unfinished(oldest.c.status)).order_by(oldest.c.id).limit(CLAIM_WINDOW)
               .cte("window").prefix_with("MATERIALIZED"))
     earlier = window.alias("window_earlier")
     starts = (select(window.c.id)
-              .where(window.c.status == "pending", window.c.next_attempt_at <= bindparam("b_now"),
+              .where(or_(and_(window.c.status == "pending", window.c.next_attempt_at <= bindparam("b_now")),
+                         # a chain head whose worker died mid-send: taken over as soon as its lease ends
+                         and_(window.c.status == "sending", window.c.lease_expires_at < bindparam("b_now"))),
                      window.c.recipient != UNORDERED,
                      ~exists().where(earlier.c.recipient == window.c.recipient, earlier.c.id < window.c.id)))
     head_row = table.alias("head_row")
     heads = (select(head_row.c.id)
-             .where(head_row.c.id.in_(starts), head_row.c.status == "pending")
+             .where(head_row.c.id.in_(starts),
+                    or_(head_row.c.status == "pending",
+                        and_(head_row.c.status == "sending", head_row.c.lease_expires_at < bindparam("b_now"))))
              .order_by(head_row.c.id).limit(bindparam("b_limit"))
              .with_for_update(skip_locked=True).cte("heads").prefix_with("MATERIALIZED"))
     many = table.alias("many_row")
@@ -314,6 +335,49 @@ def open_alerts(session: Session) -> list[DeliveryAlert]:
     """Delivery problems staff must act on (e.g. LINE's monthly message limit), newest first."""
     return list(session.scalars(select(DeliveryAlert).where(DeliveryAlert.resolved_at.is_(None))
                                 .order_by(DeliveryAlert.id.desc())))
+
+
+MONTHLY_LIMIT = "monthly_limit"  # the kind of alert that pauses counted sends (bot.delivery.pause)
+
+
+def monthly_limit_pause(session: Session) -> tuple[datetime | None, bool]:
+    """Until when counted sends are paused for LINE's monthly limit (None: not paused), and whether an
+    alert for it is open."""
+    until, count = session.execute(
+        select(func.max(DeliveryAlert.paused_until), func.count(DeliveryAlert.id))
+        .where(DeliveryAlert.kind == MONTHLY_LIMIT, DeliveryAlert.resolved_at.is_(None))).one()
+    if until is not None and until.tzinfo is None:
+        until = until.replace(tzinfo=utcnow().tzinfo)
+    return until, bool(count)
+
+
+def record_monthly_limit(session: Session, until: datetime, details: str | None) -> datetime:
+    """LINE refused for its monthly limit: open the alert (or renew the open one, locked) and pause counted
+    sends until ``until`` or a later time already set; returns the end of the pause."""
+    alert = session.scalar(select(DeliveryAlert).where(DeliveryAlert.kind == MONTHLY_LIMIT,
+                                                       DeliveryAlert.resolved_at.is_(None))
+                           .order_by(DeliveryAlert.id.desc()).limit(1).with_for_update())
+    if alert is None:
+        alert = DeliveryAlert(kind=MONTHLY_LIMIT, occurrences=0,
+                              message="LINE's monthly message limit is reached: pushes are paused")
+        session.add(alert)
+    current = alert.paused_until
+    if current is not None and current.tzinfo is None:
+        current = current.replace(tzinfo=until.tzinfo)
+    if current is None or current < until:
+        alert.paused_until = until
+    alert.occurrences = (alert.occurrences or 0) + 1
+    alert.last_seen_at = utcnow()
+    alert.details = details
+    return max(until, current or until)
+
+
+def close_monthly_limit(session: Session) -> int:
+    """A counted send got through after the pause: close the open monthly-limit alerts; how many."""
+    return session.execute(update(DeliveryAlert)
+                           .where(DeliveryAlert.kind == MONTHLY_LIMIT, DeliveryAlert.resolved_at.is_(None),
+                                  DeliveryAlert.paused_until <= utcnow())
+                           .values(resolved_at=utcnow())).rowcount
 
 
 def error_details(row: OutboxMessage) -> dict:
