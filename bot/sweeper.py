@@ -3,7 +3,9 @@
 A queue message can be lost (Redis flushed or restarted, a worker killed mid-job, an enqueue that failed
 after the commit). The database still says what is unfinished, so every worker process runs this loop:
 events not handled within a grace period, outbox rows that are due (first try or retry) or whose sender
-died, and content still to fetch. Leases make a duplicate queue message harmless.
+died, and content still to fetch. Leases make a duplicate queue message harmless. A worker that runs
+delivery threads hands its outbox rows to them directly (``bot.delivery.hand_over``): queued again, the
+first rows of the chains a killed worker held used to wait behind every job in the queue.
 """
 
 from __future__ import annotations
@@ -34,7 +36,10 @@ def sweep(services: Services) -> int:
         contents = list(session.scalars(
             select(StoredContent.id).where(StoredContent.status == "pending",
                                            StoredContent.created_at < now - CONTENT_GRACE).limit(100)))
-    for job, ids in (("handle_event", events), ("deliver_outbox", messages), ("fetch_content", contents)):
+    from bot.delivery import hand_over
+
+    requeue = hand_over(services, messages)  # a worker's own delivery threads, if it runs them: no queue job
+    for job, ids in (("handle_event", events), ("deliver_outbox", requeue), ("fetch_content", contents)):
         for row_id in ids:
             services.jobs.requeue(job, row_id)
     total = len(events) + len(messages) + len(contents)

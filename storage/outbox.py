@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, exists, func, insert, not_, or_, select, update
+from sqlalchemy import Row, and_, bindparam, case, exists, func, insert, literal_column, not_, or_, select, union, update
 from sqlalchemy.orm import Session, aliased
 
 from storage import leases
@@ -24,6 +24,10 @@ UNORDERED = "*"  # the recipient of rows to many chats
 # A never-tried row to many chats younger than this is not "lost" yet: it has a queued job, or a worker carrying
 # on from earlier rows will take it (see ``stale``).
 FRESH_UNORDERED_GRACE = timedelta(seconds=10)
+# How many of the oldest unfinished rows a claim looks at for chains to start (``claim_due``). Behind a chat
+# with thousands of waiting rows the search stays this short; chats further back are reached by their own
+# queue jobs' hints and by the sweeper, which asks the whole table once a pass.
+CLAIM_WINDOW = 200
 
 
 def add_message(session: Session, *, kind: str, recipient: str, messages: list[dict],
@@ -100,6 +104,21 @@ def limit_lease(session: Session, message_id: int, token: str, seconds: float) -
                     .values(lease_expires_at=expires).execution_options(synchronize_session=False))
 
 
+def renew_leases(session: Session, ids: list[int], token: str, lease_seconds: float,
+                 reply_lease_seconds: float) -> set[int]:
+    """Lease again, from now, the rows of ``ids`` that ``token`` still holds (a reply holding a token for
+    ``reply_lease_seconds`` only, as ``claim_due`` leases it); the ids still ours."""
+    now = utcnow()
+    table = OutboxMessage.__table__
+    reply_expires = now + timedelta(seconds=min(lease_seconds, reply_lease_seconds))
+    result = session.connection().execute(
+        update(table).where(table.c.id.in_(ids), table.c.lease_token == token, table.c.status == "sending")
+        .values(lease_expires_at=case((and_(table.c.kind == "reply", table.c.reply_token.is_not(None)),
+                                       reply_expires), else_=now + timedelta(seconds=lease_seconds)))
+        .returning(table.c.id))
+    return set(result.scalars())
+
+
 def next_for_recipient(session: Session, recipient: str, after_id: int) -> int | None:
     """The next waiting row to the same chat: the worker that sent one row carries the chat on."""
     if recipient == UNORDERED:
@@ -153,6 +172,102 @@ def _claim_next_statement():
             .returning(*table.c))
 
 
+def claim_due(session: Session, *, lease_seconds: float, reply_lease_seconds: float, limit: int,
+              hints: list[int] | tuple[int, ...] = (), unordered_kinds: list[str] | tuple[str, ...] = (),
+              unordered_limit: int = 0) -> list[Row[Any]]:
+    """Take, in one statement, the rows a delivery thread sends next: up to ``limit`` first unfinished rows of
+    different chats (oldest first, among the ``CLAIM_WINDOW`` oldest unfinished rows), the ``hints`` among them if they are claimable (rows a queue job named:
+    a reply waiting behind a backlog is taken at once), and up to ``unordered_limit`` of the oldest due rows
+    to many chats of ``unordered_kinds`` or of a hinted row's kind (a job whose multicast was taken takes the
+    next ones instead of idling). One lease token for them all; rows as they are now (every column).
+
+    A row is claimable when it is due (or held by an expired lease: its worker died) and no earlier row of its
+    chat is unfinished, as ``claim`` decides for
+    one row: two rows of one chat are never taken together, so per-chat order holds. A reply row holding a
+    token is leased for ``reply_lease_seconds`` only (see ``bot.delivery.reply_lease_seconds``).
+
+    PostgreSQL: each candidate set is ``SELECT … FOR UPDATE SKIP LOCKED`` in a ``MATERIALIZED`` CTE, so
+    threads and machines claiming at once skip each other's candidates instead of queueing on them; the
+    candidates walk the partial index of unfinished rows (migration 0018). SQLite runs writers one at a time.
+    Used in the transaction that records the previous rows' results, it costs no round trip of its own."""
+    now = utcnow()
+    rows = session.connection().execute(_claim_due_statement(), {
+        "b_now": now, "b_token": str(uuid.uuid4()), "b_expires": now + timedelta(seconds=lease_seconds),
+        "b_reply_expires": now + timedelta(seconds=min(lease_seconds, reply_lease_seconds)),
+        "b_limit": limit, "b_hints": list(hints), "b_kinds": list(unordered_kinds),
+        "b_unordered_limit": unordered_limit}).all()
+    return sorted(rows, key=lambda row: row.id)
+
+
+_UNFINISHED = ("pending", "sending")
+
+
+def _unfinished(column):
+    """``status IN ('pending', 'sending')`` with literal values, so that the planner matches the partial
+    indexes of unfinished rows even under a prepared statement's generic plan."""
+    return column.in_([literal_column(f"'{status}'") for status in _UNFINISHED])
+
+
+@lru_cache(maxsize=1)
+def _claim_due_statement():
+    """Built once, like ``_claim_next_statement``: it runs for every few rows a thread delivers."""
+    table = OutboxMessage.__table__
+
+    def claimable(row, earlier):
+        return and_(
+            or_(and_(row.c.status == "pending", row.c.next_attempt_at <= bindparam("b_now")),
+                and_(row.c.status == "sending", row.c.lease_expires_at < bindparam("b_now"))),
+            or_(row.c.recipient == UNORDERED,
+                ~exists().where(earlier.c.recipient == row.c.recipient, earlier.c.id < row.c.id,
+                                _unfinished(earlier.c.status))))
+
+    hinted_row, hinted_earlier = table.alias("hinted_row"), table.alias("hinted_earlier")
+    hinted = (select(hinted_row.c.id)
+              .where(hinted_row.c.id.in_(bindparam("b_hints", expanding=True)),
+                     claimable(hinted_row, hinted_earlier))
+              .with_for_update(skip_locked=True).cte("hinted").prefix_with("MATERIALIZED"))
+    # The oldest unfinished rows, read once: every unfinished row older than one of them is among them, so
+    # "no earlier unfinished row of the chat" is decided inside the window, without a probe per row.
+    oldest = table.alias("oldest")
+    window = (select(oldest.c.id, oldest.c.recipient, oldest.c.status, oldest.c.next_attempt_at,
+                     oldest.c.lease_expires_at)
+              .where(_unfinished(oldest.c.status)).order_by(oldest.c.id).limit(CLAIM_WINDOW)
+              .cte("window").prefix_with("MATERIALIZED"))
+    earlier = window.alias("window_earlier")
+    starts = (select(window.c.id)
+              .where(or_(and_(window.c.status == "pending", window.c.next_attempt_at <= bindparam("b_now")),
+                         # a chain head whose worker died mid-send: taken over as soon as its lease ends
+                         and_(window.c.status == "sending", window.c.lease_expires_at < bindparam("b_now"))),
+                     window.c.recipient != UNORDERED,
+                     ~exists().where(earlier.c.recipient == window.c.recipient, earlier.c.id < window.c.id)))
+    head_row = table.alias("head_row")
+    heads = (select(head_row.c.id)
+             .where(head_row.c.id.in_(starts),
+                    or_(head_row.c.status == "pending",
+                        and_(head_row.c.status == "sending", head_row.c.lease_expires_at < bindparam("b_now"))))
+             .order_by(head_row.c.id).limit(bindparam("b_limit"))
+             .with_for_update(skip_locked=True).cte("heads").prefix_with("MATERIALIZED"))
+    many = table.alias("many_row")
+    wanted = or_(many.c.kind.in_(bindparam("b_kinds", expanding=True)),
+                 many.c.kind.in_(select(table.c.kind).where(table.c.id.in_(bindparam("b_hints", expanding=True)),
+                                                             table.c.recipient == UNORDERED)))
+    to_many = (select(many.c.id)
+               .where(many.c.status == "pending", many.c.next_attempt_at <= bindparam("b_now"),
+                      many.c.recipient == UNORDERED, wanted)
+               .order_by(many.c.next_attempt_at, many.c.id).limit(bindparam("b_unordered_limit"))
+               .with_for_update(skip_locked=True).cte("to_many").prefix_with("MATERIALIZED"))
+    picked = union(select(hinted.c.id), select(heads.c.id), select(to_many.c.id))
+    return (update(table)
+            .where(table.c.id.in_(picked),
+                   or_(table.c.status == "pending",
+                       and_(table.c.status == "sending", table.c.lease_expires_at < bindparam("b_now"))))
+            .values(status="sending", lease_token=bindparam("b_token"),
+                    lease_expires_at=case((and_(table.c.kind == "reply", table.c.reply_token.is_not(None)),
+                                           bindparam("b_reply_expires")), else_=bindparam("b_expires")),
+                    attempts=table.c.attempts + 1)
+            .returning(*table.c))
+
+
 def next_unordered_id(session: Session, kind: str) -> int | None:
     """The oldest due row to many chats of ``kind``, without taking it (to queue a job for it)."""
     return session.scalar(select(OutboxMessage.id).where(_unordered_due(kind, utcnow()))
@@ -179,18 +294,36 @@ def get(session: Session, message_id: int) -> OutboxMessage | None:
 
 def mark_sent(session: Session, message_id: int, token: str, via: str, request_id: str | None,
               keep_error: bool = False) -> bool:
+    return leases.finish(session, OutboxMessage, message_id, token, **sent_values(via, request_id, keep_error))
+
+
+def sent_values(via: str, request_id: str | None, keep_error: bool = False) -> dict:
     """``keep_error``: leave the last retried error on the row (a webhook's delivery log shows why it took
     several attempts)."""
     errors = {} if keep_error else {"last_error": None}
-    return leases.finish(session, OutboxMessage, message_id, token, status="sent", sent_at=utcnow(),
-                         sent_via=via, line_request_id=request_id, **errors)
+    return {"status": "sent", "sent_at": utcnow(), "sent_via": via, "line_request_id": request_id, **errors}
+
+
+def failed_values(error: str, status: int | None = None, details: str | None = None) -> dict:
+    return {"status": "failed", "last_error": error, "error_status": status, "error_details": details,
+            "failed_at": utcnow()}
+
+
+def retry_values(delay_seconds: float, error: str, **values) -> dict:
+    return {"status": "pending", "next_attempt_at": utcnow() + timedelta(seconds=delay_seconds),
+            "last_error": error, **values}
+
+
+def finish_many(session: Session, results: list[tuple[int, str, dict]]) -> None:
+    """Record the results of several delivered rows, ``(id, lease token, values)`` built by ``sent_values``,
+    ``failed_values`` or ``retry_values``: one round trip for a thread's whole batch."""
+    leases.finish_many(session, OutboxMessage, results)
 
 
 def mark_failed(session: Session, message_id: int, token: str, error: str, status: int | None = None,
                 details: str | None = None) -> bool:
     """A permanent failure (LINE said 4xx): kept with LINE's status and error body for staff, never retried."""
-    return leases.finish(session, OutboxMessage, message_id, token, status="failed", last_error=error,
-                         error_status=status, error_details=details, failed_at=utcnow())
+    return leases.finish(session, OutboxMessage, message_id, token, **failed_values(error, status, details))
 
 
 def failures(session: Session, limit: int = 100, since: datetime | None = None) -> list[OutboxMessage]:
@@ -207,6 +340,49 @@ def open_alerts(session: Session) -> list[DeliveryAlert]:
                                 .order_by(DeliveryAlert.id.desc())))
 
 
+MONTHLY_LIMIT = "monthly_limit"  # the kind of alert that pauses counted sends (bot.delivery.pause)
+
+
+def monthly_limit_pause(session: Session) -> tuple[datetime | None, bool]:
+    """Until when counted sends are paused for LINE's monthly limit (None: not paused), and whether an
+    alert for it is open."""
+    until, count = session.execute(
+        select(func.max(DeliveryAlert.paused_until), func.count(DeliveryAlert.id))
+        .where(DeliveryAlert.kind == MONTHLY_LIMIT, DeliveryAlert.resolved_at.is_(None))).one()
+    if until is not None and until.tzinfo is None:
+        until = until.replace(tzinfo=utcnow().tzinfo)
+    return until, bool(count)
+
+
+def record_monthly_limit(session: Session, until: datetime, details: str | None) -> datetime:
+    """LINE refused for its monthly limit: open the alert (or renew the open one, locked) and pause counted
+    sends until ``until`` or a later time already set; returns the end of the pause."""
+    alert = session.scalar(select(DeliveryAlert).where(DeliveryAlert.kind == MONTHLY_LIMIT,
+                                                       DeliveryAlert.resolved_at.is_(None))
+                           .order_by(DeliveryAlert.id.desc()).limit(1).with_for_update())
+    if alert is None:
+        alert = DeliveryAlert(kind=MONTHLY_LIMIT, occurrences=0,
+                              message="LINE's monthly message limit is reached: pushes are paused")
+        session.add(alert)
+    current = alert.paused_until
+    if current is not None and current.tzinfo is None:
+        current = current.replace(tzinfo=until.tzinfo)
+    if current is None or current < until:
+        alert.paused_until = until
+    alert.occurrences = (alert.occurrences or 0) + 1
+    alert.last_seen_at = utcnow()
+    alert.details = details
+    return max(until, current or until)
+
+
+def close_monthly_limit(session: Session) -> int:
+    """A counted send got through after the pause: close the open monthly-limit alerts; how many."""
+    return session.execute(update(DeliveryAlert)
+                           .where(DeliveryAlert.kind == MONTHLY_LIMIT, DeliveryAlert.resolved_at.is_(None),
+                                  DeliveryAlert.paused_until <= utcnow())
+                           .values(resolved_at=utcnow())).rowcount
+
+
 def error_details(row: OutboxMessage) -> dict:
     """LINE's error body of a failed row (``{"message", "details": [{"message", "property"}]}``), or {}."""
     try:
@@ -218,8 +394,7 @@ def error_details(row: OutboxMessage) -> dict:
 
 def schedule_retry(session: Session, message_id: int, token: str, delay_seconds: float, error: str,
                    **values) -> bool:
-    return leases.finish(session, OutboxMessage, message_id, token, status="pending",
-                         next_attempt_at=utcnow() + timedelta(seconds=delay_seconds), last_error=error, **values)
+    return leases.finish(session, OutboxMessage, message_id, token, **retry_values(delay_seconds, error, **values))
 
 
 def stale(session: Session, limit: int = 500) -> list[int]:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.db import Base, UtcDateTime
+
+_UNFINISHED = "status IN ('pending', 'sending')"  # an outbox row still to deliver
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer, "sqlite")
@@ -93,6 +95,12 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_messages_status_due", "status", "next_attempt_at"),
         Index("ix_outbox_messages_recipient_id", "recipient", "id"),
+        # Only the rows still to deliver (migration 0018): the claim walks them in id order and asks each
+        # whether an earlier row of its chat is unfinished, without reading the rows already sent.
+        Index("ix_outbox_messages_unfinished", "id", postgresql_where=text(_UNFINISHED),
+              sqlite_where=text(_UNFINISHED)),
+        Index("ix_outbox_messages_unfinished_chat", "recipient", "id", postgresql_where=text(_UNFINISHED),
+              sqlite_where=text(_UNFINISHED)),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

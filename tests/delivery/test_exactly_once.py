@@ -46,9 +46,10 @@ def test_a_worker_killed_mid_run_loses_and_repeats_nothing(line, pg_url, redis_u
     wait_for_progress(pg_url, 2000, group)
     group.kill(doomed)  # SIGKILL: requests in flight, rows claimed, queue messages taken
     group.start(1)
-    # Generous: the first rows of the chains the killed worker held are queued again behind every job still
-    # waiting (thousands of no-op claims on a busy machine). What is asserted is exactly once, not speed.
-    counts = wait_until_sent(pg_url, len(ids), timeout=420, check=group.assert_alive)
+    # The chains the killed worker held are taken over when their leases (3 s) end: by the survivors'
+    # threads, which claim expired chain heads like due ones, and by the sweeper handing them over directly.
+    # The wait is for the remaining 8,000 pushes on a busy machine; what is asserted is exactly once.
+    counts = wait_until_sent(pg_url, len(ids), timeout=180, check=group.assert_alive)
     assert counts == {"sent": len(ids)}
     assert_exactly_once_in_order(line, recipients, 100)
     assert line.rejections().get("rate_limit", 0) == 0

@@ -74,7 +74,7 @@ def test_a_reply_row_is_leased_well_inside_the_window_whatever_the_work_lease(lo
     with long_lease_app.app_context():
         from bot.delivery import _claim
 
-        (claimed,) = _claim(services, row_id)
+        (claimed,) = _claim(services, [row_id])
     expires = claimed.row.lease_expires_at
     expires = expires if expires.tzinfo else expires.replace(tzinfo=utcnow().tzinfo)  # SQLite keeps no zone
     lease = (expires - utcnow()).total_seconds()

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from bot import delivery
+from bot.delivery import chain
 from storage import outbox
 from storage.db import make_engine, make_sessionmaker, session_scope
 from storage.models import OutboxMessage, utcnow
@@ -70,7 +70,7 @@ def test_the_oldest_due_rows_are_taken_first_and_rows_in_backoff_wait(database_u
 
 
 def test_one_queue_job_delivers_every_row_exactly_once(bot, line, monkeypatch):
-    monkeypatch.setattr(delivery, "CHAIN_LIMIT", 7)  # so the chain also hands over to queued jobs
+    monkeypatch.setattr(chain, "CHAIN_LIMIT", 7)  # so the chain also hands over to queued jobs
     ids = add_rows(bot.services.sessions, 40)
     bot.services.jobs.enqueue("deliver_outbox", ids[0])
     deadline = time.monotonic() + 20
