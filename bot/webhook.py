@@ -1,4 +1,4 @@
-"""``POST /callback``: verify, store once, enqueue, answer — well within LINE's 2 seconds.
+"""``POST /callback``: verify, store once, hand over to the workers, answer — well within LINE's 2 seconds.
 
 Nothing here talks to LINE or runs business logic: the request only has to make the events durable.
 Workers do the rest (``bot.handlers``). ``GET /healthz`` reports the database and Redis.
@@ -85,8 +85,7 @@ def _events_of(body: bytes) -> list | None:
 def _accept(services, raw_events: list):
     described, invalid = _judged(raw_events)
     try:
-        with services.transaction() as session:
-            new_ids = inbox.record_once(session, described)
+        new_ids = inbox.store_new(services.engine, described)
     except DBAPIError as exc:
         if isinstance(exc, OperationalError):
             raise
@@ -97,9 +96,9 @@ def _accept(services, raw_events: list):
         for webhook_event_id, error in refused:
             log.error("webhook event not stored", extra={"webhook_event_id": webhook_event_id, "reason": error})
     try:
-        services.jobs.enqueue_many("handle_event", new_ids)
+        services.jobs.hand_over_events(new_ids)
     except Exception:  # noqa: BLE001 - stored events are swept up later; LINE must still get its 200
-        log.exception("enqueue failed; the sweeper will pick the events up", extra={"count": len(new_ids)})
+        log.exception("hand-over failed; the sweeper will pick the events up", extra={"count": len(new_ids)})
     log.info("webhook accepted", extra={"events": len(raw_events), "new": len(new_ids), "rejected": invalid})
     return jsonify({})
 
