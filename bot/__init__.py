@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from bot import webhook
 
     app.register_blueprint(webhook.blueprint)
+    app.session_interface = webhook.SessionInterface()
 
     __import__("bot.console", fromlist=["register"]).register(app)
     app.register_blueprint(__import__("bot.announcements.views", fromlist=["blueprint"]).blueprint)
