@@ -9,7 +9,9 @@ Every request carries one event with a ``webhookEventId`` never sent before in t
 measured run read files of their own, and each wrk thread a share of its file (``webhook_load.lua``), so no
 request is a cheap duplicate. At the end each Siang case counts the distinct events stored against the
 requests answered 200, then lets workers handle them all and counts the events handled (and any taken more
-than once). Prints events/s, p50/p99 latency, the counts and the ratio to the baseline of the same run.
+than once). Prints events/s, p50/p99 latency, the counts and the ratio to the baseline of the same run, and
+the CPU per request of the measured run (gunicorn's processes, the bench database's PostgreSQL backends):
+on a shared machine the rates move with the other work, the CPU a request costs much less.
 Needs the machine's PostgreSQL and Redis (``scripts/test-services``).
 """
 
