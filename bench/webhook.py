@@ -9,7 +9,9 @@ Every request carries one event with a ``webhookEventId`` never sent before in t
 measured run read files of their own, and each wrk thread a share of its file (``webhook_load.lua``), so no
 request is a cheap duplicate. At the end each Siang case counts the distinct events stored against the
 requests answered 200, then lets workers handle them all and counts the events handled (and any taken more
-than once). Prints events/s, p50/p99 latency, the counts and the ratio to the baseline of the same run.
+than once). Prints events/s, p50/p99 latency, the counts and the ratio to the baseline of the same run, and
+the CPU per request of the measured run (gunicorn's processes, the bench database's PostgreSQL backends):
+on a shared machine the rates move with the other work, the CPU a request costs much less.
 Needs the machine's PostgreSQL and Redis (``scripts/test-services``).
 """
 
@@ -65,8 +67,41 @@ def run_wrk(url: str, bodies: Path, seconds: int, connections: int) -> dict:
     if requests >= available:
         raise RuntimeError(f"wrk sent all {available} bodies of {bodies.name}: make more, or every event is not new")
     return {"rps": rps, "p50_ms": to_ms(latency["50"]), "p99_ms": to_ms(latency["99"]), "non_2xx": non_2xx,
+            "requests": requests,
             "accepted": requests - non_2xx,
             "socket_errors": sum(map(int, socket_errors.groups())) if socket_errors else 0}
+
+
+def group_cpu_seconds(group: int) -> float:
+    """User + system CPU of the live processes of one process group (gunicorn's master and workers)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended meanwhile
+        if int(fields[2]) == group:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds(database: str) -> float:
+    """User + system CPU of the PostgreSQL backends connected to ``database`` (the web processes' pool)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(POSTGRES_ADMIN)
+    with engine.connect() as connection:
+        pids = connection.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :d"),
+                                  {"d": database}).scalars().all()
+    engine.dispose()
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def to_ms(value: str) -> float:
@@ -124,7 +159,17 @@ def run_case(spec: str, env: dict[str, str], database_url: str | None, workdir: 
     process, url = serve(spec, env, workdir, args.workers, args.threads)
     try:
         warm = run_wrk(url, bodies["warm-up"], 2, args.connections)
+        database = database_url.rsplit("/", 1)[1] if database_url and database_url.startswith("postgres") else None
+        load = os.getloadavg()[0]
+        web_cpu = group_cpu_seconds(process.popen.pid)
+        db_cpu = postgres_cpu_seconds(database) if database else 0.0
         result = run_wrk(url, bodies["measured"], args.seconds, args.connections)
+        # CPU per request of the measured run: on a shared machine the rates move with the other work, the
+        # CPU a request costs much less (wrk's own and Redis's CPU are not counted).
+        result["load"] = load
+        result["web_cpu_ms"] = 1000 * (group_cpu_seconds(process.popen.pid) - web_cpu) / max(result["requests"], 1)
+        result["db_cpu_ms"] = (1000 * (postgres_cpu_seconds(database) - db_cpu) / max(result["requests"], 1)
+                               if database else 0.0)
         if database_url is None:
             return result
         result["sent_200"] = warm["accepted"] + result["accepted"]
@@ -206,13 +251,19 @@ def report(results: dict[str, dict], args: argparse.Namespace) -> None:
     print(f"\nwebhook throughput, gunicorn {args.workers} workers x {args.threads} threads, wrk {WRK_THREADS} threads "
           f"{args.connections} connections, {args.seconds}s each after a 2s warm-up, one new signed text event "
           f"per request; load {os.getloadavg()[0]:.1f}")
+    bare_cpu = results["bare Flask endpoint"]["web_cpu_ms"]
     print(f"{'':32} {'events/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>7} {'x bare':>6} "
+          f"{'load':>5} {'web CPU ms':>10} {'PG CPU ms':>9} {'CPU x bare':>10} "
           f"{'sent 200':>8} {'stored':>7} {'handled':>7} {'twice':>5}")
     for name, r in results.items():
         counts = (f"{r['sent_200']:8d} {r['distinct']:7d} {r['handled']:7d} {r['taken_twice']:5d}"
                   if "distinct" in r else "")
+        cpu = r["web_cpu_ms"] + r["db_cpu_ms"]
         print(f"{name:32} {r['rps']:8.0f} {r['p50_ms']:7.1f} {r['p99_ms']:7.1f} {r['non_2xx']:7d} "
-              f"{r['rps'] / baseline:6.2f} {counts}")
+              f"{r['rps'] / baseline:6.2f} {r['load']:5.1f} {r['web_cpu_ms']:10.2f} {r['db_cpu_ms']:9.2f} "
+              f"{bare_cpu / cpu if cpu else 0:10.2f} {counts}")
+    print("web CPU ms / PG CPU ms: CPU per request of the measured run (gunicorn's processes / the PostgreSQL "
+          "backends of the bench's database); CPU x bare: the bare endpoint's CPU per request over this one's")
     lost = [name for name, r in results.items() if "distinct" in r
             and (r["distinct"] < r["sent_200"] or r["handled"] != r["distinct"])]
     if lost:

@@ -48,13 +48,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.extensions["siang"] = services
 
-    from bot import webhook
+    from bot import console, media, webhook
+    from bot.announcements import views as announcement_views
 
     app.register_blueprint(webhook.blueprint)
-    app.register_blueprint(__import__("bot.media", fromlist=["blueprint"]).blueprint)
-
-    __import__("bot.console", fromlist=["register"]).register(app)
-    app.register_blueprint(__import__("bot.announcements.views", fromlist=["blueprint"]).blueprint)
+    app.session_interface = webhook.SessionInterface()
+    app.register_blueprint(media.blueprint)
+    console.register(app)
+    app.register_blueprint(announcement_views.blueprint)
 
     from bot.cli import register_app_commands
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import Session
 
 from bot.events import is_id, timestamp_ok
@@ -157,6 +158,66 @@ def record_each(session: Session, events: list[IncomingEvent]) -> tuple[list[int
                 raise
             refused.append((event.webhook_event_id, type(exc.orig or exc).__name__))
     return new_ids, refused
+
+
+STORE_CHUNK = 500  # rows per statement: 5,500 values, below SQLite's and PostgreSQL's limits
+# The inbox columns the webhook writes, in the order of ``store_new``'s statement.
+_STORED_COLUMNS = ("webhook_event_id", "event_type", "chat_id", "user_id", "message_id", "occurred_at",
+                   "received_at", "is_redelivery", "payload", "status", "attempts")
+
+
+def store_new(engine: Engine, events: list[IncomingEvent]) -> list[int]:
+    """``record_once`` for the webhook's hot path: one statement, committed, on a pooled connection.
+
+    The same ``INSERT ... ON CONFLICT DO NOTHING RETURNING``, sent as driver SQL with the values already
+    converted: no ORM session, no statement compilation, no unit of work — they cost more Python per event
+    than the insert itself (docs/performance.md). The connection still wraps driver errors, so the caller
+    tells a database that is down (``OperationalError``) from one that refuses this batch (``DBAPIError``).
+    """
+    if not events:
+        return []
+    dialect = engine.dialect
+    now = utcnow()
+    convert = _conversions(dialect)
+    rows = []
+    for e in events:
+        row = (e.webhook_event_id, e.event_type, e.chat_id, e.user_id, e.message_id, e.occurred_at, now,
+               e.is_redelivery, e.payload, e.status, 0)
+        if convert is not None:
+            row = tuple(f(v) if f is not None and v is not None else v for f, v in zip(convert, row))
+        rows.append(row)
+    stored: list[tuple[int, str]] = []
+    if len(rows) <= STORE_CHUNK and dialect.name == "postgresql":
+        # One statement in autocommit: PostgreSQL commits it (WAL flushed) before it answers, so the request
+        # pays one round trip instead of three (BEGIN, INSERT, COMMIT).
+        with engine.connect() as connection:
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            values = tuple(value for row in rows for value in row)
+            stored = connection.exec_driver_sql(_store_new_sql(dialect.paramstyle, len(rows)), values).all()
+        return sorted(row_id for row_id, status in stored if status == "pending")
+    with engine.begin() as connection:
+        for start in range(0, len(rows), STORE_CHUNK):  # a 1 MB body may hold thousands of tiny events
+            chunk = rows[start:start + STORE_CHUNK]
+            values = tuple(value for row in chunk for value in row)
+            stored += connection.exec_driver_sql(_store_new_sql(dialect.paramstyle, len(chunk)), values).all()
+    return sorted(row_id for row_id, status in stored if status == "pending")
+
+
+@lru_cache(maxsize=4)
+def _conversions(dialect: Dialect) -> tuple | None:
+    """The dialect's conversion of each stored column's value (SQLite's datetimes; none for psycopg)."""
+    table = InboxEvent.__table__
+    convert = tuple(table.c[name].type.bind_processor(dialect) for name in _STORED_COLUMNS)
+    return convert if any(convert) else None
+
+
+@lru_cache(maxsize=64)
+def _store_new_sql(paramstyle: str, count: int) -> str:
+    """The statement for ``count`` events in the driver's own placeholders."""
+    mark = "?" if paramstyle == "qmark" else "%s"
+    row = "(" + ", ".join([mark] * len(_STORED_COLUMNS)) + ")"
+    return (f"INSERT INTO {InboxEvent.__tablename__} ({', '.join(_STORED_COLUMNS)}) VALUES "
+            + ", ".join([row] * count) + " ON CONFLICT (webhook_event_id) DO NOTHING RETURNING id, status")
 
 
 @lru_cache(maxsize=2)
