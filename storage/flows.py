@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from bot.casework.states import OPEN_STATES
 from storage.models import (
     Case,
     CaseAttachment,
@@ -26,7 +27,6 @@ from storage.models import (
     utcnow,
 )
 
-OPEN_STATUSES = ("received", "forwarded", "accepted", "in_progress", "waiting_citizen", "reopened")
 
 
 # --- consent ------------------------------------------------------------------------------------------
@@ -49,7 +49,7 @@ def possible_duplicates(session: Session, category: str, province: str | None, d
                         latitude: float | None, longitude: float | None, exclude_citizen: int | None,
                         days: int = 30, limit: int = 3, near_degrees: float = 0.01) -> list[Case]:
     """Open cases of the same category, recent, at the same place (within ~1 km, or the same district)."""
-    query = select(Case).where(Case.category == category, Case.status.in_(OPEN_STATUSES),
+    query = select(Case).where(Case.category == category, Case.status.in_(OPEN_STATES),
                                Case.created_at >= utcnow() - timedelta(days=days))
     if exclude_citizen is not None:
         query = query.where(or_(Case.citizen_id.is_(None), Case.citizen_id != exclude_citizen))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -25,11 +24,11 @@ from storage.models import (
     StaffMember,
     utcnow,
 )
+from storage.models.core import BANGKOK
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: codes are read aloud and retyped
 CODE_LENGTH = 8
 DIGEST_TIME = "08:00"  # default daily digest time of a new link, Asia/Bangkok
-BANGKOK = ZoneInfo("Asia/Bangkok")
 
 
 def _aware(moment: datetime) -> datetime:

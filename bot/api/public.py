@@ -4,15 +4,15 @@ citizen's own names, house numbers), place given only to district level."""
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from bot.casework.states import STATES
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
 from storage.models import Case, Volunteer
+from storage.models.core import BANGKOK
 
-BANGKOK = timezone(timedelta(hours=7))
 
 
 def w3c(value: datetime | None) -> str | None:

@@ -27,6 +27,9 @@ STATES: dict[str, State] = {
     )
 }
 
+# The states in which a case is still being worked (queues, overdue counts, digests, "me too" matches).
+OPEN_STATES: tuple[str, ...] = tuple(state.id for state in STATES.values() if state.open)
+
 TRANSITIONS: dict[str, frozenset[str]] = {
     "received": frozenset({"forwarded", "accepted", "rejected", "waiting_citizen"}),
     "forwarded": frozenset({"accepted", "forwarded", "rejected", "waiting_citizen"}),

@@ -23,13 +23,12 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import ColumnElement, Date, Float, Integer, cast, func, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
-from bot.casework.states import STATES
+from bot.casework.states import OPEN_STATES
 from storage import case_stats
 from storage.models import Case, utcnow
+from storage.models.core import BANGKOK
 
-OPEN_STATES = tuple(s.id for s in STATES.values() if s.open)
 DIMENSIONS = {"category": Case.category, "agency": Case.agency_id, "province": Case.province}
-BANGKOK = timezone(timedelta(hours=7))  # the roll-up's days are Bangkok days (no daylight saving)
 EXACT_PERCENTILES_UP_TO = 20_000  # resolved cases in the period; sorting 41,000 costs ~0.8 count(*) of 1M cases
 MAX_DAYS = 3650  # the roll-up's histogram caps a case's days to resolve here
 

@@ -9,11 +9,12 @@ row can have); ``day`` and ``page_number`` read the common parameters with their
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from flask import abort, jsonify, request
 
-BANGKOK = timezone(timedelta(hours=7))
+from storage.models.core import BANGKOK
+
 GUARDED = ("/console", "/open311", "/api")
 BIGGEST_ID = 2 ** 63 - 1
 FIRST_DAY, LAST_DAY = datetime(1970, 1, 1, tzinfo=BANGKOK), datetime(2200, 12, 31, tzinfo=BANGKOK)

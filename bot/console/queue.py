@@ -12,13 +12,12 @@ from typing import Mapping
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from bot.casework.states import STATES
+from bot.casework.states import OPEN_STATES, STATES
 from bot.console.access import scoped
 from bot.console.params import page_number
 from storage.integrations import cases_with_reference
 from storage.models import Case, CasePart, StaffUser, utcnow
 
-OPEN_STATES = tuple(s.id for s in STATES.values() if s.open)
 SORTS = {
     "newest": (Case.created_at.desc(), Case.id.desc()),
     "oldest": (Case.created_at.asc(), Case.id.asc()),

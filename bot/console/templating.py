@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 from flask import Flask, g, request
@@ -12,8 +12,8 @@ from bot.casework.states import STATES
 from bot.console.access import ROLE_LABELS
 from bot.services import current_services
 from storage import staff as staff_store
+from storage.models.core import BANGKOK
 
-BANGKOK = timezone(timedelta(hours=7))
 BUDDHIST_ERA_OFFSET = 543
 
 

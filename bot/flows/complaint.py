@@ -19,7 +19,6 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from bot import messages, places
 from bot.casework import CaseDraft, file_case
@@ -50,8 +49,8 @@ from bot.messages import ticket_cards
 from bot.nlp.pii import normalise_phone, phone_in
 from storage import flows as store
 from storage.models import Case, StoredContent
+from storage.models.core import BANGKOK
 
-BANGKOK = ZoneInfo("Asia/Bangkok")
 MAX_PHOTOS = 20  # LINE sends at most 20 images in one set; all of them are attached
 MIN_DESCRIPTION = 8
 MAX_DESCRIPTION = 4000

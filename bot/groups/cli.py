@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import click
 
-BANGKOK = ZoneInfo("Asia/Bangkok")
+from storage.models.core import BANGKOK
+
 
 
 @contextmanager

@@ -7,22 +7,20 @@ turns it off). The first check at or after that time sends it, once per Bangkok 
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import messages
-from bot.casework.states import STATES
+from bot.casework.states import OPEN_STATES
 from bot.groups.cards import in_scope
 from bot.groups.sending import push
 from bot.messages.ticket_cards import status_label, thai_date
 from bot.services import Services
 from storage import groups as store
 from storage.models import Case, GroupLink, utcnow
+from storage.models.core import BANGKOK
 
-BANGKOK = ZoneInfo("Asia/Bangkok")
-OPEN = tuple(state.id for state in STATES.values() if state.open)
 MAX_LISTED = 10
 
 
@@ -43,7 +41,7 @@ def send_due(services: Services, now: datetime) -> int:
 
 
 def digest_text(session: Session, link: GroupLink, now: datetime) -> str:
-    cases = [case for case in session.scalars(select(Case).where(Case.status.in_(OPEN)).order_by(Case.id))
+    cases = [case for case in session.scalars(select(Case).where(Case.status.in_(OPEN_STATES)).order_by(Case.id))
              if in_scope(link, case)]
     overdue = [case for case in cases if case.target_due_at is not None and _aware(case.target_due_at) < now]
     lines = [messages.text("grp_digest", "th", date=thai_date(now, "th"), open=len(cases), overdue=len(overdue))]

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from bot.casework.states import STATES
 from bot.messages import catalogue, text
 from bot.messages.status_cards import citizen_text
+from storage.models.core import BANGKOK
 
-BANGKOK = ZoneInfo("Asia/Bangkok")
 MONTHS_TH = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.")
 MAX_BUBBLES = 10
 ALT_TEXT_LIMIT = 400

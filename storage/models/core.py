@@ -7,6 +7,7 @@ Later areas (cases, flows, announcements, console) add their own modules of mode
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -17,6 +18,10 @@ _UNFINISHED = "status IN ('pending', 'sending')"  # an outbox row still to deliv
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+# Thailand's one time zone (no daylight saving): citizens' and staff's days, the roll-up's days, display.
+BANGKOK = ZoneInfo("Asia/Bangkok")
 
 
 def utcnow() -> datetime:
