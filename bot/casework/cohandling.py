@@ -71,8 +71,9 @@ def invite(session: Session, case: Case, agency_id: str, actor: str, note: str |
     th, en = (catalogue.text("note_cohandler_joined", lang, agency=_name(session, agency_id, lang))
               for lang in ("th", "en"))
     session.add(StatusChange(case_id=case.id, from_status=None, to_status="invited", actor=actor,
-                             note="\n\n".join(p for p in (th, note) if p), note_en=en, agency_id=agency_id,
-                             part=True, created_at=now))
+                             note=th, note_en=en, agency_id=agency_id, part=True, created_at=now))
+    if (note or "").strip():  # what the lead asks of the co-handler is between agencies, never the citizen's
+        staff_store.add_note(session, case.id, actor, note.strip(), agency_id=case.agency_id)
     case.updated_at = now
     _tell(session, case, lambda lang: catalogue.text("cohandler_step_push", lang, ticket=case.ticket,
                                                      agency=_name(session, agency_id, lang),

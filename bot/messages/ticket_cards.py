@@ -100,7 +100,7 @@ def timeline_card(case, lang: str) -> dict:
         line = f"{thai_date(change.created_at, lang, with_time=True)}  {step}"
         items.append({"type": "text", "text": line, "size": "sm", "wrap": True, "margin": "md"})
         by = _agency_of(case, change.agency_id, lang)
-        if by:
+        if by and not (change.part and change.to_status == "invited"):  # the lead invited; the note names who
             items.append({"type": "text", "text": text("timeline_by_agency", lang, agency=by), "size": "xs",
                           "color": BRAND, "wrap": True})
         note = citizen_text(change.note, change.note_en, lang)

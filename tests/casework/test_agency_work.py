@@ -44,7 +44,7 @@ def test_an_invited_agency_co_handles_without_taking_the_case_and_the_citizen_re
     with bot.app.app_context(), services.transaction() as db:
         case = db.get(Case, case_id)
         change_status(db, case, "accepted", "staff:1", note="รับเรื่องแล้ว")
-        cohandling.invite(db, case, PWA, "staff:1")
+        cohandling.invite(db, case, PWA, "staff:1", note="สงสัยท่อประปารั่วใต้ถนน ขอให้ตรวจสอบ")
         lead_user, co_user = _officer(db, "lead", BANG_KAPI), _officer(db, "co", PWA)
     with bot.app.app_context(), services.transaction() as db:
         case = db.get(Case, case_id)
@@ -67,6 +67,10 @@ def test_an_invited_agency_co_handles_without_taking_the_case_and_the_citizen_re
     texts = shown(card)
     assert_no_codes(texts, "th")
     joined = "\n".join(texts)
+    # What the lead asked of the co-handler is between agencies: an internal note, not the citizen's timeline.
+    assert "ท่อประปารั่ว" not in joined and "ท่อประปารั่ว" not in said
+    with services.transaction() as db:
+        assert [n.text for n in staff_store.notes_of(db, case_id)][-1:] == ["สงสัยท่อประปารั่วใต้ถนน ขอให้ตรวจสอบ"]
     for step in ("รับเรื่อง", "ได้รับเชิญร่วมดำเนินการ", "กำลังดำเนินการส่วนของตน", "ดำเนินการส่วนของตนเสร็จแล้ว",
                  "โดย การประปานครหลวง", "โดย สำนักงานเขตบางกะปิ"):
         assert step in joined, step

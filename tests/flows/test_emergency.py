@@ -7,7 +7,7 @@ import pytest
 
 from storage.models import Case, Consent
 from tests.flows.conftest import rows
-from tests.flows.test_complaint import to_summary
+from tests.flows.test_complaint import to_summary, walk_to_confirm
 
 ENGLISH_HEADING = "call at once"
 THAI_HEADING = "โทรทันที"
@@ -80,3 +80,18 @@ def test_a_look_alike_gets_no_emergency_numbers(bot, chat):
     chat.send("ไฟดับทั้งซอยตั้งแต่เมื่อคืน มืดมาก", expect=2)
     assert THAI_HEADING not in chat.said and "191" not in chat.said
     assert "ข้อมูลส่วนบุคคล" in chat.said
+
+
+def test_an_emergency_typed_at_the_summary_gets_the_numbers_first(bot, chat):
+    walk_to_confirm(chat, story="ไฟฟ้าส่องสว่างในซอยดับมาสามวันแล้ว มืดมาก กลัวโจร")
+    texts = first_reply(chat, "ไฟไหม้ มีคนติดอยู่ข้างใน")
+    assert "199" in texts[0] and THAI_HEADING in texts[0], texts
+
+
+def test_an_emergency_typed_at_the_summary_of_a_located_complaint_gets_the_numbers_first(bot, chat):
+    chat.send("ไฟฟ้าส่องสว่างในซอยดับมาสามวันแล้ว มืดมาก กลัวโจร", expect=2)
+    chat.tap("ยินยอม")
+    chat.location(13.7563, 100.5018)
+    to_summary(chat)
+    texts = first_reply(chat, "ไฟไหม้ มีคนติดอยู่ข้างใน")
+    assert "199" in texts[0] and THAI_HEADING in texts[0], texts
