@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import messages
+from bot.casework.states import STATES
 from bot.context import Context
 from storage import groups as group_store
 from storage import threads as store
@@ -112,6 +113,13 @@ def current_thread(session: Session, citizen_id: int, idle_seconds: int,
         handover = session.get(HandoverRequest, thread.handover_id)
         if handover is None or handover.status == "closed":
             store.close_thread(session, thread, "staff", now)
+            return None
+    if thread.case_id is not None:
+        case = session.get(Case, thread.case_id)
+        if case is None or not STATES[case.status].open:
+            # Resolved, closed or rejected: the citizen's next words are for the bot again (the "solved?"
+            # question, a rating, a new story), not for a conversation nobody is working any more.
+            store.close_thread(session, thread, "case_closed", now)
             return None
     return thread
 

@@ -220,3 +220,25 @@ def test_the_end_chat_button_leaves_the_thread_and_asking_for_a_person_again_sta
     with groups.session() as session:
         assert session.scalar(select(func.count()).select_from(HandoverRequest)) == 1
         assert [m.text for m in session.scalars(select(HandoverMessage))] == ["คุยกับเจ้าหน้าที่"]
+
+
+def test_the_thread_ends_when_the_case_is_resolved(groups, line):
+    """After "resolved" the citizen answers the bot ("solved?", a rating, a new story), not a finished thread."""
+    from bot.casework.lifecycle import change_status
+
+    case_id = groups.file()
+    citizen = groups.citizen_of(case_id)
+    chat = Chat(line, citizen)
+    with groups.bot.app.app_context(), groups.session() as session:
+        reply_to_citizen(session, session.get(Case, case_id), "จะเข้าไปซ่อมพรุ่งนี้ครับ", "staff:1")
+    chat._await(1)
+    with groups.bot.app.app_context(), groups.session() as session:
+        case = session.get(Case, case_id)
+        change_status(session, case, "accepted", "staff:1")
+        change_status(session, case, "resolved", "staff:1", note="ซ่อมถนนเรียบร้อยแล้ว")
+    chat._await(2)
+    chat.send(STORY)
+    assert flow_of(groups, citizen) == "complaint"
+    with groups.session() as session:
+        assert session.scalar(select(StaffThread.closed_by)) == "case_closed"
+        assert session.scalar(select(func.count()).select_from(CaseMessage)) == 0
