@@ -162,12 +162,16 @@ def start(ctx: Context, name: str, draft: dict[str, Any] | None = None, resume_o
 
 
 def cancel(ctx: Context) -> bool:
-    """``ยกเลิก``: drop the active flow's draft; False when no flow was active."""
+    """``ยกเลิก``: drop the active flow's draft, or else the draft paused last (``เมนู`` then ``ยกเลิก`` means
+    "forget that complaint"); False when there was neither."""
     conversation = load(ctx)
-    if conversation.active is None:
+    if conversation.active is not None:
+        flow = FLOWS[conversation.active.flow]
+        conversation.active = None
+    elif conversation.paused:
+        flow = FLOWS[conversation.paused.pop(list(conversation.paused)[-1]).flow]
+    else:
         return False
-    flow = FLOWS[conversation.active.flow]
-    conversation.active = None
     save(ctx, conversation)
     ctx.reply(messages.text_message(ctx.text("flow_cancelled", flow=ctx.text(flow.title_key)),
                                     quick_reply=messages.main_menu(ctx.lang)))

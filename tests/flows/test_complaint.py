@@ -219,6 +219,16 @@ def test_menu_mid_flow_keeps_the_draft_and_the_citizen_continues_later(bot, chat
     assert the_case(bot).description == STORY
 
 
+def test_cancel_after_menu_forgets_the_paused_draft(bot, chat):
+    start(chat)
+    chat.send(STORY)
+    chat.send("เมนู")
+    chat.send("ยกเลิก")
+    assert "ยกเลิก" in chat.said and "เก็บเรื่องร้องเรียนที่ทำไว้" not in chat.said
+    chat.tap("ร้องเรียน")
+    assert "ยังทำไม่เสร็จ" not in chat.said and "เล่าเรื่องที่พบ" in chat.said
+
+
 def test_edit_from_the_summary_changes_one_field_and_returns_to_the_summary(bot, chat):
     walk_to_confirm(chat)
     chat.tap("แก้ไข")
