@@ -68,8 +68,8 @@ def test_talk_to_a_person_records_one_open_request(bot, chat):
     chat.tap_data("menu=person")
     chat.send("อยากสอบถามเรื่องเบี้ยผู้สูงอายุค่ะ")
     assert "ส่งคำขอคุยกับเจ้าหน้าที่แล้ว" in chat.said
-    chat.send("คุยกับเจ้าหน้าที่")
-    assert "ยังรอดำเนินการ" in chat.said
+    chat.send("คุยกับเจ้าหน้าที่")  # asked again while the request is open: said to that same request
+    assert "คำขอคุยกับเจ้าหน้าที่ #1" in chat.said
     (request,) = rows(bot.services, HandoverRequest)
     assert (request.reason, request.status, request.line_user_id) == ("asked", "open", chat.user_id)
     assert "เบี้ยผู้สูงอายุ" in request.message
