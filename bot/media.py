@@ -16,6 +16,19 @@ from storage.models import CaseAttachment, StoredContent
 blueprint = Blueprint("media", __name__)
 
 
+def stored_content_response(db, content_id: int | None, cache_control: str,
+                            default_type: str = "application/octet-stream") -> Response:
+    """The bytes of a stored photo or file, or a 404 when ``content_id`` is None (the caller found it does not
+    belong where it was asked for) or not stored (yet). Never sniffed as another type by the browser."""
+    content = db.get(StoredContent, content_id) if content_id else None
+    if content is None or content.data is None or content.status != "stored":
+        abort(404)
+    response = Response(content.data, mimetype=content.content_type or default_type)
+    response.headers["Cache-Control"] = cache_control
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 @blueprint.get("/media/<int:content_id>")
 def after_photo(content_id: int):
     services = current_services()
@@ -24,11 +37,4 @@ def after_photo(content_id: int):
     with services.transaction() as db:
         proof = db.scalar(select(CaseAttachment.id).where(CaseAttachment.content_id == content_id,
                                                           CaseAttachment.kind == "after").limit(1))
-        content = db.get(StoredContent, content_id) if proof else None
-        if content is None or content.data is None or content.status != "stored":
-            abort(404)
-        data, mimetype = content.data, content.content_type or "image/jpeg"
-    response = Response(data, mimetype=mimetype)
-    response.headers["Cache-Control"] = "public, max-age=86400"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+        return stored_content_response(db, content_id if proof else None, "public, max-age=86400", "image/jpeg")

@@ -10,18 +10,18 @@ from datetime import datetime, timedelta, timezone
 from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from bot.casework import cohandling, proof
+from bot.casework import cohandling, proof, threads
+from bot.casework.actors import actor_names
 from bot.casework.filing import agency_name
 from bot.casework.states import STATES, TRANSITIONS
-from bot.casework import threads
 from bot.console import access, conversation, work, work_views
 from bot.console.auth import actor, login_required, role_required
 from bot.console.exports import SafeCsvWriter
 from bot.console.params import day
 from bot.console.queue import queue_page
 from bot.console.templating import BANGKOK
+from bot.media import stored_content_response
 from bot.services import current_services
-from bot.casework.actors import actor_names
 from storage import integrations
 from storage import staff as staff_store
 from storage.models import (
@@ -160,14 +160,7 @@ def case_photo(ticket: str, content_id: int):
         case = _load_case(db, ticket)
         attached = db.scalar(select(CaseAttachment.id).where(CaseAttachment.case_id == case.id,
                                                              CaseAttachment.content_id == content_id))
-        content = db.get(StoredContent, content_id) if attached else None
-        if content is None or content.data is None or content.status != "stored":
-            abort(404)
-        data, mimetype = content.data, content.content_type or "application/octet-stream"
-    response = Response(data, mimetype=mimetype)
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+        return stored_content_response(db, content_id if attached else None, "private, max-age=3600")
 
 
 def _act(ticket: str, action, lead_only: bool = False) -> Response:

@@ -20,10 +20,11 @@ from bot.console import access, conversation
 from bot.console.auth import actor, audit, role_required
 from bot.console.exports import SafeCsvWriter
 from bot.jobs import deliver_after_commit
+from bot.media import stored_content_response
 from bot.services import current_services
 from storage import outbox
 from storage.models import (
-    Case, Citizen, HandoverMessage, HandoverRequest, Opinion, OpinionTopic, StaffUser, StoredContent, Volunteer, utcnow,
+    Case, Citizen, HandoverMessage, HandoverRequest, Opinion, OpinionTopic, StaffUser, Volunteer, utcnow,
 )
 
 blueprint = Blueprint("console_community", __name__)
@@ -85,8 +86,7 @@ def handover_page(request_id: int):
     with current_services().transaction() as db:
         row = db.scalar(_visible_handovers(g.staff).where(HandoverRequest.id == request_id)) or abort(404)
         chat = conversation.handover_items(db, row)
-        thread_open = threads.is_open(db, current_services().settings.thread_idle_seconds, handover_id=row.id) \
-            or (row.status != "closed" and row.reason == "asked")
+        thread_open = _conversation_open(db, row)
         db.expunge(row)
     return render_template("console/handover.html", row=row, conversation=chat, thread_open=thread_open,
                            conversation_url=url_for("console_community.handover_conversation", request_id=request_id),
@@ -99,8 +99,7 @@ def handover_conversation(request_id: int):
     with current_services().transaction() as db:
         row = db.scalar(_visible_handovers(g.staff).where(HandoverRequest.id == request_id)) or abort(404)
         items = conversation.handover_items(db, row)
-        open_now = threads.is_open(db, current_services().settings.thread_idle_seconds, handover_id=row.id) \
-            or (row.status != "closed" and row.reason == "asked")
+        open_now = _conversation_open(db, row)
     response = jsonify({"open": open_now, "items": items})
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -113,13 +112,14 @@ def handover_photo(request_id: int, content_id: int):
         row = db.scalar(_visible_handovers(g.staff).where(HandoverRequest.id == request_id)) or abort(404)
         sent = db.scalar(select(HandoverMessage.id).where(HandoverMessage.handover_id == row.id,
                                                           HandoverMessage.content_id == content_id))
-        content = db.get(StoredContent, content_id) if sent else None
-        if content is None or content.data is None or content.status != "stored":
-            abort(404)
-        data, mimetype = content.data, content.content_type or "application/octet-stream"
-    response = Response(data, mimetype=mimetype)
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+        return stored_content_response(db, content_id if sent else None, "private, max-age=3600")
+
+
+def _conversation_open(db, row: HandoverRequest) -> bool:
+    """A hand-over's conversation is open while its thread is, or, before the thread's first message, while
+    the request the citizen asked for is not closed."""
+    return threads.is_open(db, current_services().settings.thread_idle_seconds, handover_id=row.id) \
+        or (row.status != "closed" and row.reason == "asked")
 
 
 def _visible_handovers(user: StaffUser):
