@@ -30,6 +30,7 @@ class Context:
     event: Event
     citizen: Citizen | None = None
     muted: bool = False  # flood control: the event's content is kept, its answer is not sent
+    profile: tuple[str | None, str | None] | None = None  # (name, language) LINE gave before the transaction
     _replies: list[dict] = field(default_factory=list)
     _after_commit: list[tuple[str, int]] = field(default_factory=list)
 
