@@ -1,8 +1,8 @@
 """The ``siang`` command: serve, worker, dev, emulator, and every group (db, console, richmenu, groups, place, nlp,
 classify).
 
-Only the ``siang`` command (and its tests) imports this module; ``create_app()`` does not (``flask --app bot db`` gets its
-commands from ``storage.cli``), so the web process never loads the command groups.
+Only the ``siang`` command (and its tests) imports this module; ``create_app()`` does not (``flask --app bot db``
+gets its commands from ``storage.cli``), so the web process never loads the command groups.
 """
 
 from __future__ import annotations

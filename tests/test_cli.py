@@ -54,7 +54,8 @@ def test_creating_the_app_loads_no_command_group(tmp_path):
 
 def test_db_seed_fills_the_catalogue_after_upgrade(tmp_path):
     url = f"sqlite:///{tmp_path / 'seeded.sqlite3'}"
-    assert run(sys.executable, "-m", "bot.cli", "db", "upgrade", env={"DATABASE_URL": url}, cwd=tmp_path).returncode == 0
+    upgraded = run(sys.executable, "-m", "bot.cli", "db", "upgrade", env={"DATABASE_URL": url}, cwd=tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
     result = run(sys.executable, "-m", "bot.cli", "db", "seed", env={"DATABASE_URL": url}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     agencies = int(result.stdout.split()[0])
