@@ -57,9 +57,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     console.register(app)
     app.register_blueprint(announcement_views.blueprint)
 
-    from bot.cli import register_app_commands
+    from storage.cli import db  # `flask --app bot db upgrade`; bot.cli (every command group) stays unloaded
 
-    register_app_commands(app)
+    app.cli.add_command(db)
     return app
 
 

@@ -11,21 +11,7 @@ from sqlalchemy import func, select
 from bot.events import signature_ok
 from storage.models import InboxEvent, OutboxMessage
 from tests import events
-from tests.conftest import SECRET
-
-
-def post(client, payload: bytes, signature: str | None = "sign"):
-    headers = {"Content-Type": "application/json"}
-    if signature == "sign":
-        headers["x-line-signature"] = events.sign(SECRET, payload)
-    elif signature is not None:
-        headers["X-Line-Signature"] = signature
-    return client.post("/callback", data=payload, headers=headers)
-
-
-def stored(app, *conditions) -> int:
-    with app.extensions["siang"].transaction() as session:
-        return session.scalar(select(func.count()).select_from(InboxEvent).where(*conditions))
+from tests.support import SECRET, post, stored, wait_until
 
 
 def test_lines_published_signature_vectors_verify():
@@ -138,11 +124,3 @@ def test_a_redelivered_event_from_the_platform_is_acknowledged_and_not_handled_a
     time.sleep(0.5)
     assert len(line.messages_for(user)) == 2
     assert stored(bot.app) == 1
-
-
-def wait_until(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)

@@ -10,7 +10,7 @@ import pytest
 
 from bot.api.openapi import OPENAPI
 from storage import staff as staff_store
-from tests.console.conftest import make_case
+from tests.factories import console_case
 
 
 def check(payload, schema_name: str) -> None:
@@ -49,8 +49,8 @@ def test_the_openapi_document_is_valid_and_covers_every_route(console):
 
 
 def test_an_agency_key_reads_and_moves_only_its_own_cases(console, services, keys):
-    mine = make_case(services, agency_id="bma")
-    theirs = make_case(services, agency_id="mea")
+    mine = console_case(services, agency_id="bma")
+    theirs = console_case(services, agency_id="mea")
     client = console.test_client()
     assert client.get("/api/v1/cases").status_code == 401
     assert client.get("/api/v1/cases", headers={"Authorization": "Bearer sk_nope"}).status_code == 401

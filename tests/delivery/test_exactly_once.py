@@ -11,7 +11,8 @@ import time
 import pytest
 from redis import Redis
 
-from tests.delivery.conftest import add_pushes, delivered_by_key, enqueue_all, status_counts, wait_until_sent
+from tests.delivery.conftest import delivered_by_key, status_counts, wait_until_sent
+from tests.support import add_pushes, enqueue_all
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from storage import groups as store
 from storage.models import ChatGroup, GroupAction, GroupLink
-from tests.groups.conftest import AGENCY, wait_until
+from tests.groups.conftest import AGENCY
+from tests.support import wait_until
 
 
 def test_join_and_leave_are_recorded_with_name_and_size(groups, line):
