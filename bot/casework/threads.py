@@ -209,7 +209,7 @@ def _post_to_groups(session: Session, thread: StaffThread, *, text: str | None =
     from bot.groups.cards import _console_url
     from bot.groups.sending import push
     from bot.nlp.pii import mask_public
-    from bot.nlp.routing import resolve_province
+    from bot.places import resolve_province
 
     case = session.get(Case, thread.case_id) if thread.case_id else None
     handover = session.get(HandoverRequest, thread.handover_id) if thread.handover_id else None

@@ -20,7 +20,8 @@ from bot.messages import text
 from bot.messages.ticket_cards import category_label, status_label, thai_date
 from bot.api.public import public_text
 from bot.nlp.pii import HOUSE_MASK
-from bot.nlp.routing import agencies, resolve_province
+from bot.nlp.routing import agencies
+from bot.places import resolve_province
 from storage import groups as store
 from storage.models import Case, CaseAttachment, GroupCaseCard, GroupLink
 

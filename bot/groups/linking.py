@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from bot import messages
 from bot.context import Context
 from bot.groups.cards import agency_name
-from bot.nlp.routing import agencies, resolve_province
+from bot.nlp.routing import agencies
+from bot.places import resolve_province
 from storage import groups as store
 from storage import people
 from storage.models import LinkCode
