@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from bot.casework import cohandling, proof, threads
 from bot.casework.actors import actor_names
-from bot.casework.filing import agency_name
 from bot.casework.states import STATES, TRANSITIONS
 from bot.console import access, conversation, work, work_views
 from bot.console.auth import actor, login_required, role_required
@@ -27,6 +26,7 @@ from storage import staff as staff_store
 from storage.models import (
     Case, CaseAttachment, CaseSourceEvent, Citizen, InboxEvent, StatusChange, StoredContent,
 )
+from storage.staff import agency_name
 
 blueprint = Blueprint("console_cases", __name__)
 REFERENCE_LABELS = {"1111": "สายด่วน 1111", "1567": "ศูนย์ดำรงธรรม 1567", "traffy": "Traffy Fondue",

@@ -115,7 +115,7 @@ def _agency_of(case, agency_id: str | None, lang: str) -> str | None:
     """The agency's name for citizens, from the case's session (never its id)."""
     from sqlalchemy.orm import object_session
 
-    from bot.casework.filing import agency_name
+    from storage.staff import agency_name
 
     session = object_session(case)
     return agency_name(session, agency_id, lang) if session is not None and agency_id else None

@@ -11,7 +11,6 @@ import json
 import re
 
 from bot.casework import CaseDraft, file_case
-from bot.casework.filing import agency_name
 from bot.casework.lifecycle import change_status, forwarding_notes, rate
 from bot.casework.states import STATES
 from bot.console import work
@@ -22,6 +21,7 @@ from bot.nlp.routing import agencies
 from storage import people
 from storage.flows import add_supporter
 from storage.models import Case, OutboxMessage
+from storage.staff import agency_name
 
 PHRA_NAKHON, BANG_RAK = "bma-district:1001", "bma-district:1004"
 AGENCY_ID = re.compile(r"[a-z]+-[a-z-]*:\d+|:\d{4}\b|\bbma-")
