@@ -73,8 +73,6 @@ class Context:
             # Long texts are split and requests hold five messages: the first goes with the reply token.
             first, *rest = requests_for(self._replies)
             received = self.row.received_at or utcnow()
-            if received.tzinfo is None:
-                received = received.replace(tzinfo=utcnow().tzinfo)
             row = outbox.add_message(
                 self.session, kind="reply" if token else "push", recipient=self.chat_id, messages=first,
                 reply_token=token, reply_deadline=received + REPLY_WINDOW if token else None,

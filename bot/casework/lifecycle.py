@@ -24,12 +24,12 @@ from sqlalchemy.orm import Session
 from bot import messages as catalogue
 from bot.jobs import deliver_after_commit
 from bot.casework import proof
-from bot.casework.filing import agency_name
 from bot.casework.states import STATES, can_move
 from bot.messages.status_cards import citizen_text, rating_question, status_card, timeline_url
 from storage import cases as case_store
 from storage import outbox
 from storage.models import Case, CaseAttachment, CaseMessage, Citizen, StatusChange, utcnow
+from storage.staff import agency_name
 
 log = logging.getLogger(__name__)
 REOPENABLE = ("resolved", "closed")  # states in which a citizen's "not solved" reopens the case

@@ -194,8 +194,4 @@ def backoff(attempt: int, base: float = 0.5, cap: float = 300.0) -> float:
 
 
 def _before(deadline) -> bool:
-    if deadline is None:
-        return False
-    if deadline.tzinfo is None:
-        deadline = deadline.replace(tzinfo=utcnow().tzinfo)
-    return utcnow() < deadline
+    return deadline is not None and utcnow() < deadline

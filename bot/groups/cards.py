@@ -20,7 +20,7 @@ from bot.messages import text
 from bot.messages.ticket_cards import category_label, status_label, thai_date
 from bot.api.public import public_text
 from bot.nlp.pii import HOUSE_MASK
-from bot.nlp.routing import agencies, resolve_province
+from bot.places import resolve_province
 from storage import groups as store
 from storage.models import Case, CaseAttachment, GroupCaseCard, GroupLink
 
@@ -34,11 +34,6 @@ BUTTONS = (("accept", "accepted", "grp_btn_accept", "primary"),
 ACTION_TARGET = {do: to for do, to, _, _ in BUTTONS}
 CARDED = "siang_carded"  # session.info: (case id, group) pairs that got the case's card in this transaction
 BACKLOG_PAGE = 10  # cards in one carousel of the backlog command (LINE allows 12 bubbles)
-
-
-def agency_name(agency_id: str | None) -> str:
-    found = agencies().get(agency_id or "")
-    return found.name_th if found else (agency_id or "-")
 
 
 def press_data(do: str, case: Case, **extra: str) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 
-from bot.casework.filing import agency_name
 from bot.casework.lifecycle import change_status, forwarding_notes, rate
 from bot.casework.states import STATES
 from bot.console import work
@@ -19,6 +18,7 @@ from bot.messages.ticket_cards import timeline_card
 from bot.nlp.routing import agencies
 from storage.flows import add_supporter
 from storage.models import Case, OutboxMessage
+from storage.staff import agency_name
 from tests import factories
 from tests.support import assert_no_codes, shown
 
