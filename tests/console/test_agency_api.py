@@ -86,7 +86,7 @@ def test_every_route_naming_a_case_answers_another_agencys_case_as_a_missing_one
     from storage.models import Case, CaseNote, StatusChange
     from storage.models.integrations import CaseReference
 
-    theirs = make_case(services, agency_id="mea")
+    theirs = console_case(services, agency_id="mea")
 
     def state():
         with services.transaction() as db:
