@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import Row
 
 from bot.delivery.attempt import COUNTED, MAX_ATTEMPTS, MAX_SLOT_WAIT, MONTHLY_LIMIT, Outcome, endpoint_of, send
-from bot.delivery.runtime import DeliveryRuntime, runtime
+from bot.delivery.runtime import DeliveryRuntime
 from bot.services import Services, current_services
 from storage import outbox
 from storage.models import OutboxMessage, utcnow
@@ -45,7 +45,7 @@ def deliver_outbox(message_ids: int | list[int]) -> None:
     if services.settings.embedded or services.settings.delivery_threads <= 1:
         deliver_chain(services, ids)
     else:
-        runtime(services).pool(current_app._get_current_object()).submit(ids)
+        services.delivery.pool(current_app._get_current_object()).submit(ids)
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def _deliver_claimed(services: Services, claimed: list[Claimed], pool: "Delivery
     """Send the claimed rows one after another, record every outcome and claim the next batch in one
     transaction; returns the next batch (empty: stop). A pause, our own throttle or a lost lease
     stops the chain (the rows wait for their time; the sweeper or a job takes them up)."""
-    state = runtime(services)
+    state = services.delivery
     outcomes = []
     leased_at = time.monotonic()
     for n, item in enumerate(claimed):
@@ -157,7 +157,7 @@ def hand_over(services: Services, ids: list[int]) -> list[int]:
     """The sweeper's rows go straight to this process's delivery threads when it runs them (a ``siang
     worker`` that has delivered): ahead of every queued job, without one of their own. Returns the rows left
     for the queue (all of them in a process without a pool, e.g. a web process's sweeper)."""
-    pool = runtime(services).running_pool()
+    pool = services.delivery.running_pool()
     if not ids or pool is None:
         return ids
     pool.submit(ids)
