@@ -130,10 +130,8 @@ def fan_out(services: Services, announcement_id: int, chunk: int | None = None) 
                 row.fanned_out_at, row.lease_token, row.lease_expires_at = utcnow(), None, None
             else:
                 row.lease_expires_at = utcnow() + timedelta(seconds=lease)
-        try:
-            services.jobs.enqueue_many("deliver_outbox", _wake_ups(written, waiting))
-        except Exception:  # noqa: BLE001 - Redis down: the rows are committed, threads or the sweeper take them
-            log.warning("queueing delivery failed", extra={"announcement_id": announcement_id}, exc_info=True)
+            for outbox_id in _wake_ups(written, waiting):  # queued by the commit (Redis down: logged only)
+                services.after_commit(session, "deliver_outbox", outbox_id)
         if finished:
             with services.transaction() as session:
                 repo.finish_if_done(session, announcement_id)

@@ -137,7 +137,6 @@ def _deliver_claimed(services: Services, claimed: list[Claimed], pool: "Delivery
         outcomes.append(_attempt(services, state, item.row))
     hold = any(not outcome.counts for outcome in outcomes)
     to_many = [item.row.kind for item in claimed if item.unordered]
-    wake: int | None = None
     next_batch: list[Claimed] = []
     with services.transaction() as session:
         outbox.finish_many(session, [_result(item, outcome) for item, outcome in zip(claimed, outcomes)])
@@ -145,9 +144,9 @@ def _deliver_claimed(services: Services, claimed: list[Claimed], pool: "Delivery
             kinds = (to_many[-1],) if to_many and carry_on else ()
             next_batch = _claim(services, pool.take_hints() if pool is not None else [], session, kinds)
         if to_many and not carry_on:
-            wake = outbox.next_unordered_id(session, to_many[-1])
-    if wake is not None:
-        services.jobs.enqueue("deliver_outbox", wake)
+            carry_on_id = outbox.next_unordered_id(session, to_many[-1])
+            if carry_on_id is not None:  # another thread carries on with the rows to many chats
+                services.after_commit(session, "deliver_outbox", carry_on_id)
     if any(outcome.state == "sent" and outcome.via in COUNTED for outcome in outcomes):
         state.resumed(services)
     return next_batch
