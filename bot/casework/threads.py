@@ -206,7 +206,7 @@ def _post_to_groups(session: Session, thread: StaffThread, *, text: str | None =
     """The citizen's message in the groups of the case's agency (or province): masked like the case card
     (a group is not the console), photos by a link to the console's case page."""
     from bot.api.public import public_text
-    from bot.groups.cards import _console_url
+    from bot.groups.cards import console_url
     from bot.groups.sending import push
     from bot.nlp.pii import mask_public
     from bot.places import resolve_province
@@ -231,7 +231,7 @@ def _post_to_groups(session: Session, thread: StaffThread, *, text: str | None =
                 {"type": "location", "title": (text or subject)[:100], "address": (text or "-")[:100],
                  "latitude": latitude, "longitude": longitude}]
     elif content_id is not None:
-        link = _console_url(case) if case is not None else None
+        link = console_url(session, case) if case is not None else None
         said = [messages.text_message(messages.text("grp_thread_photo", GROUP_LANG, subject=subject)
                                       + (f"\n{link}" if link else "") + hint)]
     else:

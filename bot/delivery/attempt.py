@@ -59,10 +59,8 @@ def send(services: Services, row: OutboxMessage) -> Outcome:
         from bot.integrations import webhooks
 
         return webhooks.send(services, row)
-    from bot.delivery.runtime import runtime  # the process's limiter and quota cache (it imports this module)
-
     line = services.line
-    state = runtime(services)
+    state = services.delivery  # the process's limiter and quota cache
     limiter = state.limiter
     messages = json.loads(row.messages)
     try:

@@ -51,11 +51,3 @@ class DatabaseFlowStore:
         if row is not None:
             session.delete(row)
 
-
-def store_for(services) -> FlowStateStore:
-    """The store of this process (the database, whatever the mode: see the module's docstring)."""
-    cached = getattr(services, "_flow_store", None)
-    if cached is None:
-        cached = DatabaseFlowStore()
-        services._flow_store = cached
-    return cached

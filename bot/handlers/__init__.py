@@ -103,7 +103,7 @@ def _handle_one(services: Services, event_id: int) -> int | None:
         else:
             handler(context)
             log.info("event handled", extra=facts)
-        jobs = context.flush()
+        context.flush()  # its rows are queued by the commit below (Services.after_commit), none on rollback
         if not inbox.mark_done(session, event_id, token):
             session.rollback()
             log.warning("lease lost; another worker handled the event", extra={"event_id": event_id})
@@ -120,6 +120,4 @@ def _handle_one(services: Services, event_id: int) -> int | None:
         return None
     finally:
         session.close()
-    for job, row_id in jobs:
-        services.jobs.enqueue(job, row_id)
     return next_id

@@ -30,11 +30,9 @@ def tap(bot, user: str, data: str) -> bool:
                          payload="{}")
         ctx = Context(bot.services, session, row, event=None, citizen=people.get_citizen(session, user))
         handled = handle_feedback_postback(ctx, dict(parse_qsl(data)))
-        jobs = ctx.flush()
-        session.commit()
+        ctx.flush()
+        session.commit()  # queues the answer's delivery (Services.after_commit)
         session.close()
-    for job, row_id in jobs:
-        bot.services.jobs.enqueue(job, row_id)
     return handled
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from bot import create_app
+from bot import create_app, stop_background
 from bot.casework.lifecycle import TransitionError, attach_citizen_message, change_status, reopen
 from bot.casework.states import STATES, TRANSITIONS
 from bot.messages import catalogue
@@ -147,3 +147,25 @@ def test_messages_of_a_citizen_whose_case_waits_for_information_are_attached(app
         texts = list(session.scalars(select(CaseMessage.text).where(CaseMessage.case_id == case_id)))
         assert texts == ["บ้านเลขที่ 12", None]
         assert session.scalar(select(func.count()).select_from(CaseAttachment)) == 1
+
+
+def test_a_status_change_outside_any_app_context_queues_its_push_with_the_timeline_link(database_url,
+                                                                                         emulator_server, line):
+    """A script, a thread or a worker changing a case with only a ``Services`` (no Flask app context) gets
+    what a console request gets: the citizen's card carries the timeline link and its delivery is queued at
+    the commit (it used to say nothing of the link and leave the row to the sweeper)."""
+    app = create_app(make_settings(database_url, emulator_server.base_url,
+                                   timeline_base_url="https://siang.example.go.th"))
+    services = app.extensions["siang"]
+    try:
+        case_id = filed(services, line.create_user()["user_id"], language="th", **ROAD).id
+        before = services.jobs.waiting()
+        with services.transaction() as session:
+            case = session.get(Case, case_id)
+            change_status(session, case, "accepted", "script")
+            ticket = case.ticket
+        [row] = [r for r in outbox_rows(services) if r.case_id == case_id and r.recipient.startswith("U")]
+        assert f"https://siang.example.go.th/cases/{ticket}" in row.messages
+        assert services.jobs.waiting()[len(before):] == [("deliver_outbox", row.id)]
+    finally:
+        stop_background(app)
