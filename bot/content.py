@@ -47,13 +47,6 @@ def fetch_content(content_id: int) -> None:
         if wait is not None:
             time.sleep(wait)
     with services.transaction() as session:
-        row = session.get(StoredContent, content_id)
-        if row is None or row.status != "pending":
-            return
-        if data is not None:
-            content.store(row, data, content_type)
-        elif status in (404, 410):
-            row.status = "gone"
-        elif attempt >= MAX_ATTEMPTS:
-            row.status = "failed"
+        content.record_fetch(session, content_id, data, content_type, gone=status in (404, 410),
+                             given_up=attempt >= MAX_ATTEMPTS)
     log.info("content fetch", extra={"content_id": content_id, "status": status})

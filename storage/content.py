@@ -38,6 +38,22 @@ def store(row: StoredContent, data: bytes, content_type: str | None) -> None:
     row.fetched_at = utcnow()
 
 
+def record_fetch(session: Session, content_id: int, data: bytes | None, content_type: str | None, *,
+                 gone: bool, given_up: bool) -> None:
+    """What a download from LINE brought, kept only if the row still waits for it. The row is locked first:
+    a citizen's "delete my data" or an unsend committed while the download ran must win over it (a plain
+    read would see "pending", then write the photo back over the deletion)."""
+    row = session.get(StoredContent, content_id, with_for_update=True)
+    if row is None or row.status != "pending":
+        return
+    if data is not None:
+        store(row, data, content_type)
+    elif gone:
+        row.status = "gone"
+    elif given_up:
+        row.status = "failed"
+
+
 def delete_for_unsend(session: Session, line_message_id: str) -> bool:
     row = get_by_message(session, line_message_id)
     if row is None:
