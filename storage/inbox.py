@@ -160,23 +160,32 @@ def record_each(session: Session, events: list[IncomingEvent]) -> tuple[list[int
     return new_ids, refused
 
 
-STORE_CHUNK = 500  # rows per statement: 5,500 values, below SQLite's and PostgreSQL's limits
+# Rows per statement: 3,850 values, below SQLite's and PostgreSQL's limits, and the new ids of a chunk
+# (≤ 20 characters each with the comma) within ``pg_notify``'s 8,000-byte payload.
+STORE_CHUNK = 350
 # The inbox columns the webhook writes, in the order of ``store_new``'s statement.
 _STORED_COLUMNS = ("webhook_event_id", "event_type", "chat_id", "user_id", "message_id", "occurred_at",
                    "received_at", "is_redelivery", "payload", "status", "attempts")
 
 
-def store_new(engine: Engine, events: list[IncomingEvent]) -> list[int]:
+def store_new(engine: Engine, events: list[IncomingEvent], notify: str | None = None) -> list[int]:
     """``record_once`` for the webhook's hot path: one statement, committed, on a pooled connection.
 
     The same ``INSERT ... ON CONFLICT DO NOTHING RETURNING``, sent as driver SQL with the values already
     converted: no ORM session, no statement compilation, no unit of work — they cost more Python per event
     than the insert itself (docs/performance.md). The connection still wraps driver errors, so the caller
     tells a database that is down (``OperationalError``) from one that refuses this batch (``DBAPIError``).
+
+    ``notify`` (PostgreSQL only): the channel on which the same statement announces the new pending ids
+    (``pg_notify``, comma-separated), for the workers' feeder (``bot.event_feed``). A notification is
+    delivered when the statement commits, so a listener never hears of a row it cannot read, and the
+    request needs no second round trip (to Redis) to hand its events over.
     """
     if not events:
         return []
     dialect = engine.dialect
+    if dialect.name != "postgresql":
+        notify = None
     now = utcnow()
     convert = _conversions(dialect)
     rows = []
@@ -186,20 +195,32 @@ def store_new(engine: Engine, events: list[IncomingEvent]) -> list[int]:
         if convert is not None:
             row = tuple(f(v) if f is not None and v is not None else v for f, v in zip(convert, row))
         rows.append(row)
-    stored: list[tuple[int, str]] = []
+    stored: list[tuple] = []
     if len(rows) <= STORE_CHUNK and dialect.name == "postgresql":
         # One statement in autocommit: PostgreSQL commits it (WAL flushed) before it answers, so the request
         # pays one round trip instead of three (BEGIN, INSERT, COMMIT).
         with engine.connect() as connection:
             connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-            values = tuple(value for row in rows for value in row)
-            stored = connection.exec_driver_sql(_store_new_sql(dialect.paramstyle, len(rows)), values).all()
-        return sorted(row_id for row_id, status in stored if status == "pending")
+            stored = connection.exec_driver_sql(_store_new_sql(dialect.paramstyle, len(rows), notify is not None),
+                                                _values(rows, notify)).all()
+        return _new_ids(stored, notify)
     with engine.begin() as connection:
         for start in range(0, len(rows), STORE_CHUNK):  # a 1 MB body may hold thousands of tiny events
             chunk = rows[start:start + STORE_CHUNK]
-            values = tuple(value for row in chunk for value in row)
-            stored += connection.exec_driver_sql(_store_new_sql(dialect.paramstyle, len(chunk)), values).all()
+            stored += connection.exec_driver_sql(_store_new_sql(dialect.paramstyle, len(chunk), notify is not None),
+                                                 _values(chunk, notify)).all()
+    return _new_ids(stored, notify)
+
+
+def _values(rows: list[tuple], notify: str | None) -> tuple:
+    values = tuple(value for row in rows for value in row)
+    return values + (notify,) if notify is not None else values
+
+
+def _new_ids(stored: list[tuple], notify: str | None) -> list[int]:
+    """The new pending ids from the statement's rows: ``(id, status)`` each, or one row of joined ids."""
+    if notify is not None:
+        return sorted(int(row_id) for row in stored for row_id in row[0].split(","))
     return sorted(row_id for row_id, status in stored if status == "pending")
 
 
@@ -212,12 +233,18 @@ def _conversions(dialect: Dialect) -> tuple | None:
 
 
 @lru_cache(maxsize=64)
-def _store_new_sql(paramstyle: str, count: int) -> str:
-    """The statement for ``count`` events in the driver's own placeholders."""
+def _store_new_sql(paramstyle: str, count: int, notify: bool = False) -> str:
+    """The statement for ``count`` events in the driver's own placeholders; with ``notify``, the new pending
+    ids are announced on the channel given as the last parameter, and returned as one comma-joined row."""
     mark = "?" if paramstyle == "qmark" else "%s"
     row = "(" + ", ".join([mark] * len(_STORED_COLUMNS)) + ")"
-    return (f"INSERT INTO {InboxEvent.__tablename__} ({', '.join(_STORED_COLUMNS)}) VALUES "
-            + ", ".join([row] * count) + " ON CONFLICT (webhook_event_id) DO NOTHING RETURNING id, status")
+    insert = (f"INSERT INTO {InboxEvent.__tablename__} ({', '.join(_STORED_COLUMNS)}) VALUES "
+              + ", ".join([row] * count) + " ON CONFLICT (webhook_event_id) DO NOTHING RETURNING id, status")
+    if not notify:
+        return insert
+    return (f"WITH stored AS ({insert}), "
+            "new AS (SELECT string_agg(id::text, ',' ORDER BY id) AS ids FROM stored WHERE status = 'pending') "
+            f"SELECT ids, pg_notify({mark}, ids)::text FROM new WHERE ids IS NOT NULL")
 
 
 @lru_cache(maxsize=2)
@@ -271,6 +298,13 @@ def mark_invalid(session: Session, event_id: int, token: str, reason: str) -> bo
 
 def stale(session: Session, older_than: datetime, limit: int = 500) -> list[int]:
     return leases.stale_ids(session, InboxEvent, older_than, limit)
+
+
+def pending_after(session: Session, after_id: int, limit: int = 500) -> list[int]:
+    """Pending events after ``after_id``, in order: what a feeder queues when it starts listening, since
+    notifications sent while nobody listened are gone."""
+    return list(session.scalars(select(InboxEvent.id).where(InboxEvent.status == "pending", InboxEvent.id > after_id)
+                                .order_by(InboxEvent.id).limit(limit)))
 
 
 def forget_message_text(session: Session, message_id: str) -> int:
