@@ -17,7 +17,7 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import Session
 
 from bot.events import is_id, timestamp_ok
-from storage import leases
+from storage import direct, leases
 from storage.models import InboxEvent, utcnow
 
 
@@ -173,8 +173,8 @@ def store_new(engine: Engine, events: list[IncomingEvent], notify: str | None = 
 
     The same ``INSERT ... ON CONFLICT DO NOTHING RETURNING``, sent as driver SQL with the values already
     converted: no ORM session, no statement compilation, no unit of work — they cost more Python per event
-    than the insert itself (docs/performance.md). The connection still wraps driver errors, so the caller
-    tells a database that is down (``OperationalError``) from one that refuses this batch (``DBAPIError``).
+    than the insert itself (docs/performance.md). Driver errors are still SQLAlchemy's, so the caller tells
+    a database that is down (``OperationalError``) from one that refuses this batch (``DBAPIError``).
 
     ``notify`` (PostgreSQL only): the channel on which the same statement announces the new pending ids
     (``pg_notify``, comma-separated), for the workers' feeder (``bot.event_feed``). A notification is
@@ -198,11 +198,10 @@ def store_new(engine: Engine, events: list[IncomingEvent], notify: str | None = 
     stored: list[tuple] = []
     if len(rows) <= STORE_CHUNK and dialect.name == "postgresql":
         # One statement in autocommit: PostgreSQL commits it (WAL flushed) before it answers, so the request
-        # pays one round trip instead of three (BEGIN, INSERT, COMMIT).
-        with engine.connect() as connection:
-            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-            stored = connection.exec_driver_sql(_store_new_sql(dialect.paramstyle, len(rows), notify is not None),
-                                                _values(rows, notify)).all()
+        # pays one round trip instead of three (BEGIN, INSERT, COMMIT), on the thread's own connection
+        # (storage.direct). ON CONFLICT DO NOTHING makes it idempotent, so it may be tried again.
+        stored = direct.connections(engine).fetch_idempotent(
+            _store_new_sql(dialect.paramstyle, len(rows), notify is not None), _values(rows, notify))
         return _new_ids(stored, notify)
     with engine.begin() as connection:
         for start in range(0, len(rows), STORE_CHUNK):  # a 1 MB body may hold thousands of tiny events
