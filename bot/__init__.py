@@ -60,6 +60,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from bot.cli import register_app_commands
 
     register_app_commands(app)
+    # POST /callback without Flask's request machinery (bot.webhook.CallbackApp); outermost, after ProxyFix,
+    # which the webhook does not need (it reads no client address).
+    app.wsgi_app = webhook.CallbackApp(app, app.wsgi_app)
     return app
 
 
