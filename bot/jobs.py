@@ -67,8 +67,6 @@ def resolve(job: str) -> Callable[..., None]:
 
 
 class JobQueue(Protocol):
-    events_channel: str | None  # where the webhook's insert announces new events (None: hand them over)
-
     def enqueue(self, job: str, row_id: int) -> None: ...
 
     def hand_over_events(self, ids: list[int]) -> None: ...
@@ -84,8 +82,6 @@ class JobQueue(Protocol):
 
 class InProcessQueue:
     """Embedded mode: worker threads inside the web process, fed through a local queue."""
-
-    events_channel = None
 
     def __init__(self, threads: int) -> None:
         self._threads = threads
@@ -157,26 +153,45 @@ class RedisQueue:
     """Production: RQ on Redis. Job ids are ``<job>-<row id>`` (RQ allows only letters, digits, _ and -),
     so a row is queued at most once through this class.
 
-    The webhook does not talk to Redis at all: an RQ enqueue (a ``Job`` built, pickled and saved with its
-    registry entries) cost as much Python per event as the insert, and even a plain ``RPUSH`` 17 % of the
-    request. Its insert announces the new ids on ``events_channel`` (PostgreSQL ``NOTIFY``) and a feeder in
-    one ``siang worker`` turns them into RQ jobs (``bot.event_feed``).
+    The webhook does not build RQ jobs: an RQ enqueue (a ``Job`` built, pickled and saved with its registry
+    entries) cost as much Python per event as the insert. It pushes the new inbox ids onto a plain Redis list
+    (``events_key``, one ``RPUSH`` per request, ``bot.event_list``) and each ``siang worker`` moves them from there into RQ
+    (``feed_events``). An id lost on the way (a worker killed between pop and enqueue, Redis flushed) is
+    still a pending row in the inbox: the sweeper queues it again after ``bot.sweeper.EVENT_GRACE``.
     """
+
+    FEED_BATCH = 500  # ids moved per round: a backlog reaches RQ in a few round trips when a worker starts
 
     def __init__(self, redis_url: str, queue_name: str = "siang") -> None:
         from redis import Redis
         from rq import Queue
 
-        from bot.event_feed import channel
-
         self.connection = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2)
         self.queue = Queue(queue_name, connection=self.connection)
-        self.events_channel = channel(queue_name)
+        self.events_key = f"siang:new-events:{queue_name}"
+        from bot.event_list import ListPusher
+
+        self._pusher = ListPusher(redis_url, self.events_key)
 
     def hand_over_events(self, ids: list[int]) -> None:
-        """Events stored without a notification (the webhook's one-by-one fallback, a database without
-        ``NOTIFY``): queued as RQ jobs at once; rare, so the enqueue's cost does not matter."""
+        """The webhook's new events, for the workers: one round trip on the request thread's own socket
+        (``bot.event_list``), no RQ work and no redis-py client in the request."""
+        self._pusher.push(ids)
+
+    def feed_events(self, wait_seconds: float = 1.0) -> int:
+        """Move handed-over event ids into RQ jobs; wait up to ``wait_seconds`` for the first one (0: do not
+        wait). Returns how many ids were moved."""
+        if wait_seconds > 0:
+            first = self.connection.blpop([self.events_key], timeout=wait_seconds)
+            if first is None:
+                return 0
+            ids = [int(first[1])]
+        else:
+            ids = []
+        more = self.connection.lpop(self.events_key, self.FEED_BATCH - len(ids)) or []
+        ids += [int(value) for value in more]
         self.enqueue_many("handle_event", ids)
+        return len(ids)
 
     def enqueue(self, job: str, row_id: int) -> None:
         self.enqueue_many(job, [row_id])

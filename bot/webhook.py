@@ -151,10 +151,8 @@ def _events_of(body: bytes) -> list | None:
 
 def _accept(services, raw_events: list):
     described, invalid = _judged(raw_events)
-    # Redis mode on PostgreSQL: the insert itself announces the new ids to the workers (bot.event_feed).
-    channel = services.jobs.events_channel if services.engine.dialect.name == "postgresql" else None
     try:
-        new_ids = inbox.store_new(services.engine, described, notify=channel)
+        new_ids = inbox.store_new(services.engine, described)
     except DBAPIError as exc:
         if isinstance(exc, OperationalError):
             raise
@@ -162,12 +160,10 @@ def _accept(services, raw_events: list):
                     extra={"events": len(described), "reason": type(exc.orig or exc).__name__})
         with services.transaction() as session:
             new_ids, refused = inbox.record_each(session, described)
-        channel = None  # stored without a notification: handed over below
         for webhook_event_id, error in refused:
             log.error("webhook event not stored", extra={"webhook_event_id": webhook_event_id, "reason": error})
     try:
-        if channel is None:
-            services.jobs.hand_over_events(new_ids)
+        services.jobs.hand_over_events(new_ids)
     except Exception:  # noqa: BLE001 - stored events are swept up later; LINE must still get its 200
         log.exception("hand-over failed; the sweeper will pick the events up", extra={"count": len(new_ids)})
     log.info("webhook accepted", extra={"events": len(raw_events), "new": len(new_ids), "rejected": invalid})

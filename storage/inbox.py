@@ -160,15 +160,13 @@ def record_each(session: Session, events: list[IncomingEvent]) -> tuple[list[int
     return new_ids, refused
 
 
-# Rows per statement: 3,850 values, below SQLite's and PostgreSQL's limits, and the new ids of a chunk
-# (≤ 20 characters each with the comma) within ``pg_notify``'s 8,000-byte payload.
-STORE_CHUNK = 350
+STORE_CHUNK = 500  # rows per statement: 5,500 values, below SQLite's and PostgreSQL's limits
 # The inbox columns the webhook writes, in the order of ``store_new``'s statement.
 _STORED_COLUMNS = ("webhook_event_id", "event_type", "chat_id", "user_id", "message_id", "occurred_at",
                    "received_at", "is_redelivery", "payload", "status", "attempts")
 
 
-def store_new(engine: Engine, events: list[IncomingEvent], notify: str | None = None) -> list[int]:
+def store_new(engine: Engine, events: list[IncomingEvent]) -> list[int]:
     """``record_once`` for the webhook's hot path: one statement, committed, on a pooled connection.
 
     The same ``INSERT ... ON CONFLICT DO NOTHING RETURNING``, sent as driver SQL with the values already
@@ -176,16 +174,10 @@ def store_new(engine: Engine, events: list[IncomingEvent], notify: str | None = 
     than the insert itself (docs/performance.md). Driver errors are still SQLAlchemy's, so the caller tells
     a database that is down (``OperationalError``) from one that refuses this batch (``DBAPIError``).
 
-    ``notify`` (PostgreSQL only): the channel on which the same statement announces the new pending ids
-    (``pg_notify``, comma-separated), for the workers' feeder (``bot.event_feed``). A notification is
-    delivered when the statement commits, so a listener never hears of a row it cannot read, and the
-    request needs no second round trip (to Redis) to hand its events over.
     """
     if not events:
         return []
     dialect = engine.dialect
-    if dialect.name != "postgresql":
-        notify = None
     now = utcnow()
     convert = _conversions(dialect)
     rows = []
@@ -201,25 +193,21 @@ def store_new(engine: Engine, events: list[IncomingEvent], notify: str | None = 
         # pays one round trip instead of three (BEGIN, INSERT, COMMIT), on the thread's own connection
         # (storage.direct). ON CONFLICT DO NOTHING makes it idempotent, so it may be tried again.
         stored = direct.connections(engine).fetch_idempotent(
-            _store_new_sql(dialect.paramstyle, len(rows), notify is not None), _values(rows, notify))
-        return _new_ids(stored, notify)
+            _store_new_sql(dialect.paramstyle, len(rows)), _values(rows))
+        return _new_ids(stored)
     with engine.begin() as connection:
         for start in range(0, len(rows), STORE_CHUNK):  # a 1 MB body may hold thousands of tiny events
             chunk = rows[start:start + STORE_CHUNK]
-            stored += connection.exec_driver_sql(_store_new_sql(dialect.paramstyle, len(chunk), notify is not None),
-                                                 _values(chunk, notify)).all()
-    return _new_ids(stored, notify)
+            stored += connection.exec_driver_sql(_store_new_sql(dialect.paramstyle, len(chunk)), _values(chunk)).all()
+    return _new_ids(stored)
 
 
-def _values(rows: list[tuple], notify: str | None) -> tuple:
-    values = tuple(value for row in rows for value in row)
-    return values + (notify,) if notify is not None else values
+def _values(rows: list[tuple]) -> tuple:
+    return tuple(value for row in rows for value in row)
 
 
-def _new_ids(stored: list[tuple], notify: str | None) -> list[int]:
-    """The new pending ids from the statement's rows: ``(id, status)`` each, or one row of joined ids."""
-    if notify is not None:
-        return sorted(int(row_id) for row in stored for row_id in row[0].split(","))
+def _new_ids(stored: list[tuple]) -> list[int]:
+    """The new pending ids from the statement's ``(id, status)`` rows."""
     return sorted(row_id for row_id, status in stored if status == "pending")
 
 
@@ -232,18 +220,12 @@ def _conversions(dialect: Dialect) -> tuple | None:
 
 
 @lru_cache(maxsize=64)
-def _store_new_sql(paramstyle: str, count: int, notify: bool = False) -> str:
-    """The statement for ``count`` events in the driver's own placeholders; with ``notify``, the new pending
-    ids are announced on the channel given as the last parameter, and returned as one comma-joined row."""
+def _store_new_sql(paramstyle: str, count: int) -> str:
+    """The statement for ``count`` events in the driver's own placeholders."""
     mark = "?" if paramstyle == "qmark" else "%s"
     row = "(" + ", ".join([mark] * len(_STORED_COLUMNS)) + ")"
-    insert = (f"INSERT INTO {InboxEvent.__tablename__} ({', '.join(_STORED_COLUMNS)}) VALUES "
-              + ", ".join([row] * count) + " ON CONFLICT (webhook_event_id) DO NOTHING RETURNING id, status")
-    if not notify:
-        return insert
-    return (f"WITH stored AS ({insert}), "
-            "new AS (SELECT string_agg(id::text, ',' ORDER BY id) AS ids FROM stored WHERE status = 'pending') "
-            f"SELECT ids, pg_notify({mark}, ids)::text FROM new WHERE ids IS NOT NULL")
+    return (f"INSERT INTO {InboxEvent.__tablename__} ({', '.join(_STORED_COLUMNS)}) VALUES "
+            + ", ".join([row] * count) + " ON CONFLICT (webhook_event_id) DO NOTHING RETURNING id, status")
 
 
 @lru_cache(maxsize=2)
@@ -297,13 +279,6 @@ def mark_invalid(session: Session, event_id: int, token: str, reason: str) -> bo
 
 def stale(session: Session, older_than: datetime, limit: int = 500) -> list[int]:
     return leases.stale_ids(session, InboxEvent, older_than, limit)
-
-
-def pending_after(session: Session, after_id: int, limit: int = 500) -> list[int]:
-    """Pending events after ``after_id``, in order: what a feeder queues when it starts listening, since
-    notifications sent while nobody listened are gone."""
-    return list(session.scalars(select(InboxEvent.id).where(InboxEvent.status == "pending", InboxEvent.id > after_id)
-                                .order_by(InboxEvent.id).limit(limit)))
 
 
 def forget_message_text(session: Session, message_id: str) -> int:
