@@ -27,7 +27,7 @@ from emulator.settings import EmulatorSettings  # noqa: E402
 from storage.db import Base  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import OutboxMessage  # noqa: E402
-from tests.delivery.conftest import SECRET, TOKEN, Workers, add_pushes, enqueue_all  # noqa: E402
+from tests.support import SECRET, TOKEN, Workers, add_pushes, enqueue_all  # noqa: E402
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REDIS_URL = os.environ.get("SIANG_BENCH_REDIS", "redis://127.0.0.1:6379/9")  # flushed by the bench

@@ -31,8 +31,7 @@ from bot.announcements.compose import Draft  # noqa: E402
 from emulator.server import start_emulator  # noqa: E402
 from emulator.settings import EmulatorSettings  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from tests.conftest import LINE_SPEC, make_settings  # noqa: E402
-from tests.delivery.conftest import SECRET, TOKEN, Workers  # noqa: E402
+from tests.support import LINE_SPEC, SECRET, TOKEN, Workers, make_settings  # noqa: E402
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/9"

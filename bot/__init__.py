@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import Flask
 
 from bot.config import Settings
-from bot.services import Services
+from bot.services import EXTENSION, Services, app_services
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -30,6 +30,9 @@ def create_app(settings: Settings | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
 
+    from bot.delivery.runtime import make_runtime
+    from bot.floodwindow import make_flood_window
+    from bot.flows.state import DatabaseFlowStore
     from bot.jobs import InProcessQueue, RedisQueue
     from bot.line import make_line_clients
     from storage.db import make_engine, make_sessionmaker
@@ -37,16 +40,20 @@ def create_app(settings: Settings | None = None) -> Flask:
     engine = make_engine(settings.database_url)
     jobs = InProcessQueue(settings.embedded_worker_threads) if settings.embedded else RedisQueue(
         settings.redis_url, settings.job_queue_name)
+    redis = getattr(jobs, "connection", None)
     services = Services(
         settings=settings,
         engine=engine,
-        sessions=make_sessionmaker(engine),
+        sessions=make_sessionmaker(engine),  # Services hooks its after-commit queue onto it
         line=make_line_clients(settings.line_channel_access_token, settings.line_api_base_url,
                                settings.line_data_api_base_url, settings.line_timeout_seconds),
         jobs=jobs,
-        redis=getattr(jobs, "connection", None),
+        flows=DatabaseFlowStore(),
+        flood=make_flood_window(redis),
+        delivery=make_runtime(settings, redis),
+        redis=redis,
     )
-    app.extensions["siang"] = services
+    app.extensions[EXTENSION] = services
 
     from bot import console, media, webhook
     from bot.announcements import views as announcement_views
@@ -57,9 +64,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     console.register(app)
     app.register_blueprint(announcement_views.blueprint)
 
-    from bot.cli import register_app_commands
+    from storage.cli import db  # `flask --app bot db upgrade`; bot.cli (every command group) stays unloaded
 
-    register_app_commands(app)
+    app.cli.add_command(db)
     # POST /callback without Flask's request machinery (bot.webhook.CallbackApp); outermost, after ProxyFix,
     # which the webhook does not need (it reads no client address).
     app.wsgi_app = webhook.CallbackApp(app, app.wsgi_app)
@@ -70,7 +77,7 @@ def start_background(app: Flask) -> None:
     """Embedded mode: run the worker threads and the sweeper inside this process."""
     from bot import sweeper
 
-    services: Services = app.extensions["siang"]
+    services = app_services(app)
     if services.settings.embedded:
         services.jobs.start(app)
     sweeper.start(app)
@@ -79,7 +86,7 @@ def start_background(app: Flask) -> None:
 def stop_background(app: Flask) -> None:
     from bot import sweeper
 
-    services: Services = app.extensions["siang"]
+    services = app_services(app)
     sweeper.stop(app)
     services.jobs.stop()
     services.line.close()

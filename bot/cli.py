@@ -1,4 +1,9 @@
-"""The ``siang`` command: serve, worker, dev, emulator, db, nlp, classify."""
+"""The ``siang`` command: serve, worker, dev, emulator, and every group (db, console, richmenu, groups, place, nlp,
+classify).
+
+Only the ``siang`` command (and its tests) imports this module; ``create_app()`` does not (``flask --app bot db``
+gets its commands from ``storage.cli``), so the web process never loads the command groups.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,13 @@ import os
 import sys
 
 import click
-from flask import Flask
+
+from bot.console.cli import console_group
+from bot.groups.cli import groups_group
+from bot.nlp.cli import classify_command, nlp_group
+from bot.places.cli import place_command
+from bot.richmenu import richmenu_group
+from storage.cli import db
 
 
 @click.group(help="Siang (เสียง): the LINE chatbot through which Thai citizens reach their government.")
@@ -54,66 +65,8 @@ def emulator(ctx: click.Context) -> None:
     sys.exit(emulator_main(list(ctx.args)))
 
 
-@click.group(help="Database schema (Alembic migrations).")
-def db() -> None:
-    pass
-
-
-@db.command(help="Apply every migration not yet applied.")
-@click.option("--revision", default="head")
-def upgrade(revision: str) -> None:
-    from bot.config import Settings
-    from storage.migrate import upgrade as run_upgrade
-
-    run_upgrade(_database_url(Settings), revision)
-    click.echo(f"database at {revision}")
-
-
-@db.command(help="Go back to an earlier revision.")
-@click.argument("revision")
-def downgrade(revision: str) -> None:
-    from bot.config import Settings
-    from storage.migrate import downgrade as run_downgrade
-
-    run_downgrade(_database_url(Settings), revision)
-    click.echo(f"database at {revision}")
-
-
-def _database_url(settings_class) -> str:
-    """Migrations need only the database: do not demand LINE credentials for them."""
-    environ = dict(os.environ)
-    environ.setdefault("LINE_CHANNEL_SECRET", "unused-for-migrations")
-    environ.setdefault("LINE_CHANNEL_ACCESS_TOKEN", "unused-for-migrations")
-    environ.setdefault("SECRET_KEY", "unused-for-migrations")
-    from dotenv import dotenv_values
-
-    for key, value in dotenv_values(".env").items():
-        environ.setdefault(key, value or "")
-    return settings_class.from_env(environ, instance_path=os.path.join(os.getcwd(), "instance")).database_url
-
-
-main.add_command(db)
-
-
-def _add_optional_commands() -> None:
-    main.add_command(__import__("bot.richmenu", fromlist=["richmenu_group"]).richmenu_group)
-    __import__("bot.console.cli", fromlist=["add_commands"]).add_commands(main, db)
-    main.add_command(__import__("bot.groups.cli", fromlist=["groups_group"]).groups_group)
-    main.add_command(__import__("bot.places.cli", fromlist=["place_command"]).place_command)
-    try:
-        from bot.nlp.cli import classify_command, nlp_group
-    except ImportError:  # the NLP package is optional at install time of the tools only
-        return
-    main.add_command(nlp_group)
-    main.add_command(classify_command)
-
-
-_add_optional_commands()
-
-
-def register_app_commands(app: Flask) -> None:
-    """``flask --app bot db upgrade`` works as well as ``siang db upgrade``."""
-    app.cli.add_command(db)
+for group in (db, console_group, richmenu_group, groups_group, place_command, nlp_group, classify_command):
+    main.add_command(group)
 
 
 if __name__ == "__main__":

@@ -54,6 +54,10 @@ class Settings:
     delivery_threads: int = 8
     # How long sending pauses after LINE answers "You have reached your monthly limit".
     monthly_limit_pause_seconds: float = 3600.0
+    # The longest wait between two attempts at one row (exponential backoff with jitter up to this). A chat's
+    # later messages wait behind its earliest unfinished one, so this also bounds how long one unlucky
+    # message can hold a conversation back.
+    retry_cap_seconds: float = 300.0
     # Public base URL of the case timeline pages linked from status cards; empty: cards carry no link.
     timeline_base_url: str = ""
     # Public base URL of the staff console; agencies' group case cards link to the case page (photos,

@@ -1,7 +1,8 @@
 """What a handler or a flow step gets: the event, a database session, the citizen, and ways to answer.
 
 Answers are never sent directly: ``reply`` and ``push`` add outbox rows in the event's transaction, and the
-rows are delivered after it commits. So an event is either fully handled (state + messages) or not at all.
+rows are delivered after it commits (``Services.after_commit``, the one after-commit mechanism: nothing is
+queued if the event rolls back). So an event is either fully handled (state + messages) or not at all.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ class Context:
     event: Event
     citizen: Citizen | None = None
     muted: bool = False  # flood control: the event's content is kept, its answer is not sent
+    profile: tuple[str | None, str | None] | None = None  # (name, language) LINE gave before the transaction
     _replies: list[dict] = field(default_factory=list)
-    _after_commit: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def chat_id(self) -> str | None:
@@ -60,28 +61,25 @@ class Context:
     def _push_request(self, to: str, request: list[dict]) -> None:
         row = outbox.add_message(self.session, kind="push", recipient=to, messages=request,
                                  source_event_id=self.row.id)
-        self._after_commit.append(("deliver_outbox", row.id))
+        self.enqueue_after_commit("deliver_outbox", row.id)
 
     def enqueue_after_commit(self, job: str, row_id: int) -> None:
-        self._after_commit.append((job, row_id))
+        """Queue ``job`` for ``row_id`` once the event's transaction commits (never if it rolls back)."""
+        self.services.after_commit(self.session, job, row_id)
 
-    def flush(self) -> list[tuple[str, int]]:
-        """Write buffered replies to the outbox; return the jobs to enqueue once the transaction commits."""
+    def flush(self) -> None:
+        """Write the buffered replies to the outbox, before the event's transaction commits."""
         token = getattr(self.event, "reply_token", None)
         if self._replies and self.chat_id:
             # Long texts are split and requests hold five messages: the first goes with the reply token.
             first, *rest = requests_for(self._replies)
             received = self.row.received_at or utcnow()
-            if received.tzinfo is None:
-                received = received.replace(tzinfo=utcnow().tzinfo)
             row = outbox.add_message(
                 self.session, kind="reply" if token else "push", recipient=self.chat_id, messages=first,
                 reply_token=token, reply_deadline=received + REPLY_WINDOW if token else None,
                 source_event_id=self.row.id,
             )
-            self._after_commit.append(("deliver_outbox", row.id))
+            self.enqueue_after_commit("deliver_outbox", row.id)
             for request in rest:
                 self._push_request(self.chat_id, request)
         self._replies.clear()
-        jobs, self._after_commit = self._after_commit, []
-        return jobs

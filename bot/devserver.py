@@ -40,8 +40,9 @@ def run_dev(host: str, port: int, emulator_port: int) -> None:
     app = create_app(settings)
     start_background(app)
     from bot.richmenu import deploy
+    from bot.services import app_services
 
-    deploy(app.extensions["siang"].line)  # the chat page shows the main services' menu at once
+    deploy(app_services(app).line)  # the chat page shows the main services' menu at once
     server = make_server(host, port, app, threaded=True)
     print(f"\n  Siang is running (embedded mode, database {settings.database_url}).\n"
           f"  Chat with it as a citizen: {line.base_url}/\n"

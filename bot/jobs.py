@@ -15,6 +15,9 @@ import uuid
 from typing import Callable, Protocol
 
 from flask import Flask
+from sqlalchemy.orm import Session
+
+from bot.services import services_of
 
 log = logging.getLogger(__name__)
 
@@ -30,35 +33,17 @@ REQUEUE_GUARD_SECONDS = 5
 # request to LINE, and the delivery threads take every due row anyway: the job wakes them and names rows to
 # put first (bot.delivery). Sixteen still spread a large commit over several jobs, so several workers wake.
 DELIVERY_IDS_PER_JOB = 16
-_AFTER_COMMIT = "siang.deliver_after_commit"
 
 
-def deliver_after_commit(session, row_id: int) -> None:
+def deliver_after_commit(session: Session, row_id: int) -> None:
     """Queue an outbox row's delivery once ``session`` commits; nothing is queued if it rolls back.
 
-    For code that writes the outbox outside a webhook event (the case service, group messages, the console):
-    the hook sits on the session. Without an app context (a script) nothing is queued and the sweeper of any
-    worker delivers the row; if Redis is down at commit, the same.
+    Shorthand for ``services_of(session).after_commit(session, "deliver_outbox", row_id)``, the one
+    after-commit mechanism (``bot.services``), for code that holds a session: the case service, group
+    messages, the console. It works in a request, a worker, a thread or a script alike: the session knows
+    its ``Services``. If the queue is down at commit, the sweeper delivers the row.
     """
-    from flask import current_app, has_app_context
-    from sqlalchemy import event
-
-    if not has_app_context():
-        return
-    pending = session.info.setdefault(_AFTER_COMMIT, [])
-    if not pending:
-        jobs = current_app.extensions["siang"].jobs
-        event.listen(session, "after_commit", lambda s: _enqueue_committed(s, jobs), once=True)
-        event.listen(session, "after_rollback", lambda s: s.info.pop(_AFTER_COMMIT, None), once=True)
-    pending.append(row_id)
-
-
-def _enqueue_committed(session, jobs: "JobQueue") -> None:
-    ids = session.info.pop(_AFTER_COMMIT, [])
-    try:
-        jobs.enqueue_many("deliver_outbox", ids)
-    except Exception:  # noqa: BLE001 - the rows are committed: the sweeper finds them
-        log.warning("enqueue after commit failed", exc_info=True)
+    services_of(session).after_commit(session, "deliver_outbox", row_id)
 
 
 def resolve(job: str) -> Callable[..., None]:
@@ -133,6 +118,11 @@ class InProcessQueue:
 
     def pending(self) -> int:
         return self._queue.qsize()
+
+    def waiting(self) -> list[tuple[str, int]]:
+        """The queued jobs, oldest first, without taking them (what a commit queued, for inspection)."""
+        with self._queue.mutex:
+            return [item for item in self._queue.queue if item is not None]
 
     def _run(self, app: Flask) -> None:
         while True:

@@ -18,7 +18,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from bot.announcements.fanout import sweep_announcements
-from bot.services import Services
+from bot.services import Services, app_services
 from storage import inbox, outbox
 from storage.models import StoredContent, utcnow
 
@@ -60,7 +60,7 @@ class _Loop:
         self.thread = threading.Thread(target=self.run, name="siang-sweeper", daemon=True)
 
     def run(self) -> None:
-        services: Services = self.app.extensions["siang"]
+        services = app_services(self.app)
         while not self.stopping.wait(services.settings.sweep_interval_seconds):
             try:
                 with self.app.app_context():
@@ -70,7 +70,7 @@ class _Loop:
 
 
 def start(app: Flask) -> None:
-    services: Services = app.extensions["siang"]
+    services = app_services(app)
     if any(isinstance(item, _Loop) for item in services.background):
         return
     loop = _Loop(app)
@@ -79,7 +79,7 @@ def start(app: Flask) -> None:
 
 
 def stop(app: Flask) -> None:
-    services: Services = app.extensions["siang"]
+    services = app_services(app)
     for item in list(services.background):
         if isinstance(item, _Loop):
             item.stopping.set()

@@ -21,8 +21,9 @@ def run_worker(app: Flask, burst: bool = False) -> None:
     from rq import SimpleWorker
 
     from bot import sweeper
+    from bot.services import app_services
 
-    services = app.extensions["siang"]
+    services = app_services(app)
     jobs = services.jobs
     stopping = threading.Event()
     feeder = None

@@ -285,12 +285,7 @@ class Progress:
         if self.started_at is None:
             return None
         end = self.finished_at or self.last_sent_at or utcnow()
-        start = self.started_at
-        if end.tzinfo is None and start.tzinfo is not None:
-            end = end.replace(tzinfo=start.tzinfo)
-        if start.tzinfo is None and end.tzinfo is not None:
-            start = start.replace(tzinfo=end.tzinfo)
-        return max(0.0, (end - start).total_seconds())
+        return max(0.0, (end - self.started_at).total_seconds())
 
 
 def progress(session: Session, announcement: Announcement) -> Progress:

@@ -31,11 +31,6 @@ CODE_LENGTH = 8
 DIGEST_TIME = "08:00"  # default daily digest time of a new link, Asia/Bangkok
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=utcnow().tzinfo)
-
-
 # --- codes ------------------------------------------------------------------------------------------------
 
 def create_code(session: Session, *, purpose: str, agency_id: str, provinces: list[str], created_by: str,
@@ -59,7 +54,7 @@ def redeem_code(session: Session, code: str, purpose: str, user_id: str | None, 
         return "unknown", None
     if row.used_at is not None:
         return "used", row
-    if _aware(row.expires_at) <= now:
+    if row.expires_at <= now:
         return "expired", row
     taken = session.execute(
         update(LinkCode).where(LinkCode.id == row.id, LinkCode.used_at.is_(None))

@@ -349,8 +349,6 @@ def monthly_limit_pause(session: Session) -> tuple[datetime | None, bool]:
     until, count = session.execute(
         select(func.max(DeliveryAlert.paused_until), func.count(DeliveryAlert.id))
         .where(DeliveryAlert.kind == MONTHLY_LIMIT, DeliveryAlert.resolved_at.is_(None))).one()
-    if until is not None and until.tzinfo is None:
-        until = until.replace(tzinfo=utcnow().tzinfo)
     return until, bool(count)
 
 
@@ -365,8 +363,6 @@ def record_monthly_limit(session: Session, until: datetime, details: str | None)
                               message="LINE's monthly message limit is reached: pushes are paused")
         session.add(alert)
     current = alert.paused_until
-    if current is not None and current.tzinfo is None:
-        current = current.replace(tzinfo=until.tzinfo)
     if current is None or current < until:
         alert.paused_until = until
     alert.occurrences = (alert.occurrences or 0) + 1

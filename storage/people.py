@@ -5,11 +5,24 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import ChatGroup, Citizen, utcnow
+from storage.models import ChatGroup, Citizen, InboxEvent, utcnow
+
+PROFILE_EVENTS = ("follow", "message", "postback")  # a citizen who blocked the bot (unfollow) has no profile
 
 
 def get_citizen(session: Session, line_user_id: str) -> Citizen | None:
     return session.scalar(select(Citizen).where(Citizen.line_user_id == line_user_id))
+
+
+def profile_wanted(session: Session, event_id: int) -> str | None:
+    """The LINE user whose profile the event's handler will want: the user of a one-to-one chat whom we
+    have not asked LINE about yet (new, or their earlier fetch failed)."""
+    event = session.execute(select(InboxEvent.user_id, InboxEvent.chat_id, InboxEvent.event_type)
+                            .where(InboxEvent.id == event_id)).one_or_none()
+    if event is None or not event.user_id or event.chat_id != event.user_id or event.event_type not in PROFILE_EVENTS:
+        return None
+    known = session.execute(select(Citizen.profile_fetched_at).where(Citizen.line_user_id == event.user_id)).first()
+    return event.user_id if known is None or known.profile_fetched_at is None else None
 
 
 def touch_citizen(session: Session, line_user_id: str, active: bool | None = None) -> Citizen:

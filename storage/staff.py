@@ -199,13 +199,30 @@ def is_agency(session: Session, agency_id: str | None) -> bool:
     return agency_id in catalogue_agencies()
 
 
-def agency_names(session: Session) -> dict[str, str]:
-    """Agency id -> Thai name, from the table, falling back to the catalogue files before seeding."""
-    names = dict(session.execute(select(Agency.id, Agency.name_th)).all())
-    if not names:
-        from bot.nlp.routing import agencies as catalogue_agencies
+def agency_name(session: Session, agency_id: str | None, lang: str = "th") -> str | None:
+    """The agency's name (Thai or English) for citizens, groups and staff; None for no or an unknown agency.
 
-        names = {a.id: a.name_th for a in catalogue_agencies().values()}
+    The one lookup of an agency's name: the editable table first (administrators' names win), then the
+    catalogue files (before seeding, or an agency the table does not list). People are told who owns a case
+    by name, never by an id such as ``bma-district:1004``. :func:`agency_names` applies the same rule to all."""
+    if not agency_id:
+        return None
+    from bot.nlp.routing import agencies as catalogue_agencies
+
+    row = session.get(Agency, agency_id)
+    known = catalogue_agencies().get(agency_id)
+    th = (row.name_th if row is not None else None) or (known.name_th if known else None)
+    en = (row.name_en if row is not None else None) or (known.name_en if known else None)
+    return (en if lang == "en" else None) or th or en
+
+
+def agency_names(session: Session) -> dict[str, str]:
+    """Agency id -> Thai name for every agency, by :func:`agency_name`'s rule (the table's name, else the
+    catalogue's), in one query: for lists, pickers and pages that name many agencies."""
+    from bot.nlp.routing import agencies as catalogue_agencies
+
+    names = {a.id: a.name_th for a in catalogue_agencies().values()}
+    names.update((agency_id, name) for agency_id, name in session.execute(select(Agency.id, Agency.name_th)) if name)
     return names
 
 

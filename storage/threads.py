@@ -90,8 +90,4 @@ def case_conversation(session: Session, case_id: int, limit: int = 500) -> list[
     said += [("staff", n) for n in session.scalars(select(CaseNote).where(CaseNote.case_id == case_id,
                                                                           CaseNote.kind == "reply")
                                                    .order_by(CaseNote.id).limit(limit))]
-    return sorted(said, key=lambda pair: (_aware(pair[1].created_at), pair[0] == "citizen", pair[1].id))
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
+    return sorted(said, key=lambda pair: (pair[1].created_at, pair[0] == "citizen", pair[1].id))

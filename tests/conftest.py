@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
@@ -19,15 +18,10 @@ from emulator.settings import EmulatorSettings
 from storage.db import Base
 from storage.migrate import upgrade
 from tests.processes import RedisServer
+from tests.support import LINE_SPEC, SECRET, TOKEN, make_settings
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("SIANG_SHARED", ROOT.parent / "shared"))
-LINE_SPEC = SHARED / "line-openapi" / "messaging-api.yml"
 POSTGRES_ADMIN_URL = os.environ.get("SIANG_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_TEST_URL = os.environ.get("SIANG_TEST_REDIS", "redis://127.0.0.1:6379/9")
-SECRET, TOKEN = "test-channel-secret", "test-access-token"
-# Jobs of this test run go to a queue of their own, whatever else shares the Redis server.
-TEST_QUEUE = f"siang-test-{uuid.uuid4().hex[:8]}"
 
 
 # --- databases ----------------------------------------------------------------------------------------
@@ -114,17 +108,6 @@ def line(emulator_server):
     client.assert_no_spec_violations()
 
 
-def make_settings(database_url: str, emulator_url: str, **overrides) -> Settings:
-    values = dict(
-        line_channel_secret=SECRET, line_channel_access_token=TOKEN, line_api_base_url=emulator_url,
-        line_data_api_base_url=emulator_url, database_url=database_url, secret_key="test-secret",
-        job_lease_seconds=5, sweep_interval_seconds=0.2, line_timeout_seconds=5.0, log_level="WARNING",
-        job_queue_name=TEST_QUEUE,
-    )
-    values.update(overrides)
-    return Settings(**values)
-
-
 class BotServer:
     """The bot app served over HTTP from a thread, with its in-process worker running."""
 
@@ -166,6 +149,22 @@ def app(settings):
     application = create_app(settings)
     yield application
     stop_background(application)
+
+
+@pytest.fixture
+def redis_settings(database_url, redis_url, emulator_server):
+    """Redis mode with short leases and sweeps, for tests of several processes."""
+    return make_settings(database_url, emulator_server.base_url, redis_url=redis_url, job_lease_seconds=3,
+                         sweep_interval_seconds=0.5)
+
+
+@pytest.fixture
+def processes(tmp_path):
+    """(started, directory): append each ``tests.processes.Process`` started; all are stopped after the test."""
+    started = []
+    yield started, tmp_path
+    for process in started:
+        process.stop()
 
 
 # --- a real browser ---------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from bot import messages
 from storage.models import ChatGroup, Citizen, InboxEvent, StoredContent
-from tests.test_webhook import wait_until
+from tests.support import wait_until
 
 
 def one(bot, query):

@@ -6,7 +6,7 @@ import json
 import logging
 
 from bot.logs import JsonFormatter
-from tests.test_webhook import wait_until
+from tests.support import wait_until
 
 
 def test_handling_a_message_logs_its_ids_but_not_its_words(bot, line, caplog):

@@ -7,57 +7,11 @@ import time
 
 import pytest
 import requests
-from sqlalchemy import func, select
 
 from storage.models import InboxEvent
 from tests import events
-from tests.conftest import SECRET, make_settings
 from tests.processes import bot_environment, start_web, start_worker
-from tests.test_webhook import wait_until
-
-
-@pytest.fixture
-def redis_settings(database_url, redis_url, emulator_server):
-    return make_settings(database_url, emulator_server.base_url, redis_url=redis_url, job_lease_seconds=3,
-                         sweep_interval_seconds=0.5)
-
-
-@pytest.fixture
-def processes(tmp_path):
-    started = []
-    yield started, tmp_path
-    for process in started:
-        process.stop()
-
-
-def count_events(url: str, *conditions) -> int:
-    from sqlalchemy import create_engine
-
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        result = connection.scalar(select(func.count()).select_from(InboxEvent).where(*conditions))
-    engine.dispose()
-    return result
-
-
-def outbox_summary(url: str) -> dict[str, int]:
-    import json
-
-    from sqlalchemy import create_engine
-
-    from storage.models import OutboxMessage
-
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        rows = connection.execute(select(OutboxMessage.source_event_id, OutboxMessage.status,
-                                         OutboxMessage.messages)).all()
-    engine.dispose()
-    return {
-        "rows": len(rows),
-        "unsent": sum(1 for row in rows if row.status in ("pending", "sending")),
-        "events_answered": len({row.source_event_id for row in rows}),
-        "messages": sum(len(json.loads(row.messages)) for row in rows if row.status == "sent"),
-    }
+from tests.support import SECRET, count_events, make_settings, outbox_summary, wait_until
 
 
 @pytest.mark.redis

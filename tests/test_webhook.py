@@ -11,21 +11,7 @@ from sqlalchemy import func, select
 from bot.events import signature_ok
 from storage.models import InboxEvent, OutboxMessage
 from tests import events
-from tests.conftest import SECRET
-
-
-def post(client, payload: bytes, signature: str | None = "sign"):
-    headers = {"Content-Type": "application/json"}
-    if signature == "sign":
-        headers["x-line-signature"] = events.sign(SECRET, payload)
-    elif signature is not None:
-        headers["X-Line-Signature"] = signature
-    return client.post("/callback", data=payload, headers=headers)
-
-
-def stored(app, *conditions) -> int:
-    with app.extensions["siang"].transaction() as session:
-        return session.scalar(select(func.count()).select_from(InboxEvent).where(*conditions))
+from tests.support import SECRET, post, stored, wait_until
 
 
 def test_lines_published_signature_vectors_verify():
@@ -140,17 +126,10 @@ def test_a_redelivered_event_from_the_platform_is_acknowledged_and_not_handled_a
     assert stored(bot.app) == 1
 
 
-def wait_until(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
-
 
 def test_a_database_that_cannot_be_reached_gets_503_so_that_line_redelivers():
     from bot import create_app, stop_background
-    from tests.conftest import make_settings
+    from tests.support import make_settings
 
     application = create_app(make_settings("postgresql+psycopg://postgres@127.0.0.1:1/nowhere", "http://127.0.0.1:9"))
     try:
@@ -167,7 +146,8 @@ def test_the_request_threads_connection_lost_meanwhile_is_replaced_and_the_event
 
     from bot import create_app, stop_background
     from storage import direct
-    from tests.conftest import empty_tables, make_settings
+    from tests.conftest import empty_tables
+    from tests.support import make_settings
 
     empty_tables(postgres_database)
     application = create_app(make_settings(postgres_database, "http://127.0.0.1:9"))

@@ -27,7 +27,7 @@ from emulator.events import EventFactory
 from storage.models import InboxEvent, OutboxMessage
 from tests import events
 from tests.conftest import SECRET
-from tests.test_webhook import wait_until
+from tests.support import wait_until
 
 pytestmark = pytest.mark.slow  # thousands of events; CI runs slow tests too (make test runs everything)
 BODIES = int(__import__("os").environ.get("SIANG_FUZZ_BODIES", "5000"))

@@ -13,13 +13,12 @@ from sqlalchemy import select
 from bot import create_app, stop_background
 from storage.models import InboxEvent
 from tests import events
-from tests.test_processes import count_events, outbox_summary, processes, redis_settings  # noqa: F401
 from tests.processes import bot_environment, start_web, start_worker
-from tests.test_webhook import post, stored, wait_until
+from tests.support import count_events, outbox_summary, post, stored, wait_until
 
 
 @pytest.fixture
-def redis_app(redis_settings):  # noqa: F811 - the fixture imported above
+def redis_app(redis_settings):
     application = create_app(redis_settings)
     yield application
     stop_background(application)
@@ -44,7 +43,7 @@ def test_a_new_event_is_handed_over_as_its_id_and_a_worker_turns_it_into_one_job
 
 @pytest.mark.redis
 @pytest.mark.slow
-def test_an_event_whose_hand_over_was_lost_is_still_handled_once(redis_settings, line, processes):  # noqa: F811
+def test_an_event_whose_hand_over_was_lost_is_still_handled_once(redis_settings, line, processes):
     started, logs = processes
     env = bot_environment(redis_settings)
     web, url = start_web(env, logs)

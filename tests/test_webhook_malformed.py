@@ -11,7 +11,7 @@ from bot.handlers import handle_event
 from storage import inbox
 from storage.models import InboxEvent
 from tests import events
-from tests.test_webhook import post, stored
+from tests.support import post, stored
 
 
 def _text(**changes) -> dict:

@@ -33,7 +33,7 @@ from flask import Flask, current_app
 from bot.announcements import compose
 from bot.delivery import UNORDERED_BATCH
 from bot.ratelimit import parse_limits
-from bot.services import Services, current_services
+from bot.services import Services, app_services, current_services
 from storage import announcements as repo
 from storage import outbox
 from storage.models import utcnow
@@ -69,7 +69,7 @@ def publish_announcement(announcement_id: int) -> None:
 def _fan_out_thread(app: Flask, announcement_id: int) -> None:
     try:
         with app.app_context():
-            fan_out(app.extensions["siang"], announcement_id)
+            fan_out(app_services(app), announcement_id)
     except Exception:  # noqa: BLE001 - e.g. the database restarting: the lease expires, the sweeper resumes it
         log.exception("announcement fan-out failed", extra={"announcement_id": announcement_id})
     finally:
@@ -130,10 +130,8 @@ def fan_out(services: Services, announcement_id: int, chunk: int | None = None) 
                 row.fanned_out_at, row.lease_token, row.lease_expires_at = utcnow(), None, None
             else:
                 row.lease_expires_at = utcnow() + timedelta(seconds=lease)
-        try:
-            services.jobs.enqueue_many("deliver_outbox", _wake_ups(written, waiting))
-        except Exception:  # noqa: BLE001 - Redis down: the rows are committed, threads or the sweeper take them
-            log.warning("queueing delivery failed", extra={"announcement_id": announcement_id}, exc_info=True)
+            for outbox_id in _wake_ups(written, waiting):  # queued by the commit (Redis down: logged only)
+                services.after_commit(session, "deliver_outbox", outbox_id)
         if finished:
             with services.transaction() as session:
                 repo.finish_if_done(session, announcement_id)

@@ -68,7 +68,7 @@ def send_test(services: Services, announcement_id: int, line_user_id: str, actor
         message = outbox.add_message(session, kind="push", recipient=line_user_id, messages=compose.messages_of(row))
         repo.audit(session, row.id, "test_sent", actor, to=line_user_id)
         outbox_id = message.id
-    services.jobs.enqueue("deliver_outbox", outbox_id)
+        services.after_commit(session, "deliver_outbox", outbox_id)
     return outbox_id
 
 
@@ -86,8 +86,8 @@ def publish(services: Services, announcement_id: int, actor: str, at: datetime |
         row.status, row.scheduled_at = "scheduled", max(at, now) if at else now
         row.published_by, row.published_at = actor, now
         repo.audit(session, row.id, "published", actor, scheduled_at=row.scheduled_at.isoformat())
-    if at is None or at <= now:
-        services.jobs.enqueue("publish_announcement", announcement_id)
+        if at is None or at <= now:
+            services.after_commit(session, "publish_announcement", announcement_id)
 
 
 def cancel(services: Services, announcement_id: int, actor: str, wait_seconds: float | None = None) -> int:

@@ -79,8 +79,31 @@ def _references_of(db, case_ids: list[int]) -> dict[int, list[dict]]:
     return found
 
 
-def _own_case(db, ticket: str) -> Case | None:
-    return db.scalar(select(Case).where(Case.ticket == ticket, Case.agency_id == g.api_agency))
+class CaseNotFound(Exception):
+    """No case ``ticket`` for the key's agency: raised by :func:`own_case`, answered as one 404 by the blueprint."""
+
+    def __init__(self, ticket: str) -> None:
+        super().__init__(ticket)
+        self.ticket = ticket
+
+
+@blueprint.errorhandler(CaseNotFound)
+def case_not_found(error: CaseNotFound):
+    return problem(404, "not_found", f"no case {error.ticket} for this agency")
+
+
+def own_case(db, ticket: str) -> Case:
+    """The key's agency's case ``ticket``. Another agency's case is not found, as if it did not exist: every
+    route that names a case looks it up here, so none can forget the agency or answer differently."""
+    case = db.scalar(select(Case).where(Case.ticket == ticket, Case.agency_id == g.api_agency))
+    if case is None:
+        raise CaseNotFound(ticket)
+    return case
+
+
+def history(db, case: Case) -> list[StatusChange]:
+    """The case's status changes, oldest first (a single case's answer carries them)."""
+    return list(db.scalars(select(StatusChange).where(StatusChange.case_id == case.id).order_by(StatusChange.id)))
 
 
 @blueprint.get("/openapi.json")
@@ -122,11 +145,8 @@ def list_cases():
 @blueprint.get("/cases/<ticket>")
 def get_case(ticket: str):
     with current_services().transaction() as db:
-        case = _own_case(db, ticket)
-        if case is None:
-            return problem(404, "not_found", f"no case {ticket} for this agency")
-        history = list(db.scalars(select(StatusChange).where(StatusChange.case_id == case.id).order_by(StatusChange.id)))
-        return jsonify(case_json(case, history))
+        case = own_case(db, ticket)
+        return jsonify(case_json(case, history(db, case)))
 
 
 @blueprint.post("/cases/<ticket>/status")
@@ -139,17 +159,14 @@ def update_status(ticket: str):
         return problem(400, "invalid_body", "note and reason are strings")
     with current_services().transaction() as db:
         db.info[ORIGIN_KEY] = g.api_key_id
-        case = _own_case(db, ticket)
-        if case is None:
-            return problem(404, "not_found", f"no case {ticket} for this agency")
+        case = own_case(db, ticket)
         try:
             work.set_status(db, case, body["status"], f"api:{g.api_agency}", note=note, reason=reason,
                             address=request.remote_addr)
         except work.TransitionError as error:
             db.rollback()
             return problem(409, "transition_not_allowed", str(error))
-        history = list(db.scalars(select(StatusChange).where(StatusChange.case_id == case.id).order_by(StatusChange.id)))
-        return jsonify(case_json(case, history))
+        return jsonify(case_json(case, history(db, case)))
 
 
 # --- intake, references, comments, webhooks (bot/api/integrations.py) -------------------------------------

@@ -9,15 +9,14 @@ registrations are not sent the change it just made.
 from __future__ import annotations
 
 from flask import g, jsonify, request
-from sqlalchemy import select
 
-from bot.api.agency import _own_case, blueprint, case_json, problem
+from bot.api.agency import blueprint, case_json, history, own_case, problem
 from bot.integrations import webhooks
 from bot.integrations.webhooks import ORIGIN_KEY
 from bot.services import current_services
 from storage import integrations as store
 from storage import staff as staff_store
-from storage.models import StatusChange, WebhookRegistration
+from storage.models import WebhookRegistration
 from storage.models.integrations import REFERENCE_KINDS
 
 CHANNELS = ("phone", "letter", "walk_in", "email", "other")
@@ -69,10 +68,6 @@ def _draft(db, body: dict):
                      urgent=detect_urgency(description).urgent if urgent is None else urgent)
 
 
-def _history(db, case) -> list[StatusChange]:
-    return list(db.scalars(select(StatusChange).where(StatusChange.case_id == case.id).order_by(StatusChange.id)))
-
-
 @blueprint.post("/cases")
 def create_case():
     """A complaint that reached the agency another way (phone, letter): filed as a case of the key's agency.
@@ -99,7 +94,7 @@ def create_case():
         db.info[ORIGIN_KEY] = g.api_key_id
         existing = store.intake_case(db, g.api_agency, client_id)
         if existing is not None:
-            return jsonify(case_json(existing, _history(db, existing))), 200
+            return jsonify(case_json(existing, history(db, existing))), 200
         try:
             draft = _draft(db, body)
             case = file_case(db, draft, citizen_id=None, actor=f"api:{g.api_agency}")
@@ -113,12 +108,12 @@ def create_case():
         if not store.claim_intake(db, g.api_agency, client_id, case.id, g.api_key_id):
             db.rollback()  # a twin request filed it first: its case is the answer
             existing = store.intake_case(db, g.api_agency, client_id)
-            return jsonify(case_json(existing, _history(db, existing))), 200
+            return jsonify(case_json(existing, history(db, existing))), 200
         post_case_card(db, case)
         staff_store.audit(db, f"api_key:{g.api_key_id}", "api_case_create", case.ticket,
                           {"client_ticket_id": client_id, "channel": channel}, request.remote_addr)
         db.flush()
-        return jsonify(case_json(case, _history(db, case))), 201
+        return jsonify(case_json(case, history(db, case))), 201
 
 
 @blueprint.post("/cases/<ticket>/references")
@@ -128,9 +123,7 @@ def add_reference(ticket: str):
         return problem(400, "invalid_body", f'send {{"kind": one of {", ".join(REFERENCE_KINDS)}, "value": "..."}}')
     with current_services().transaction() as db:
         db.info[ORIGIN_KEY] = g.api_key_id
-        case = _own_case(db, ticket)
-        if case is None:
-            return problem(404, "not_found", f"no case {ticket} for this agency")
+        case = own_case(db, ticket)
         try:
             added = store.add_reference(db, case.id, body["kind"], body["value"], f"api:{g.api_agency}")
         except ValueError as error:
@@ -152,11 +145,9 @@ def add_comment(ticket: str):
         return problem(400, "invalid_body", 'send {"text": "..."} (1 to 4000 characters)')
     with current_services().transaction() as db:
         db.info[ORIGIN_KEY] = g.api_key_id
-        case = _own_case(db, ticket)
-        if case is None:
-            return problem(404, "not_found", f"no case {ticket} for this agency")
+        case = own_case(db, ticket)
         work.add_note(db, case, body["text"], f"api:{g.api_agency}", address=request.remote_addr)
-        return jsonify(case_json(case, _history(db, case))), 201
+        return jsonify(case_json(case, history(db, case))), 201
 
 
 def _registration_json(row: WebhookRegistration, secret: bool = False) -> dict:

@@ -16,12 +16,13 @@ from sqlalchemy import select
 
 from bot import messages as catalogue
 from bot.api.public import is_open, public_description, public_place, rounded, w3c
-from bot.casework.filing import CaseDraft, agency_name, file_case, route_case
+from bot.casework.filing import CaseDraft, file_case, route_case
 from bot.casework.states import STATES
 from bot.groups import post_case_card
 from bot.services import current_services
 from storage import staff as staff_store
 from storage.models import Case
+from storage.staff import agency_name
 
 blueprint = Blueprint("open311", __name__)
 FORMAT = "<any(json,xml):fmt>"

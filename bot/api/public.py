@@ -4,7 +4,7 @@ citizen's own names, house numbers), place given only to district level."""
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import datetime
 
 from bot.casework.states import STATES
 from sqlalchemy import select
@@ -18,8 +18,6 @@ from storage.models.core import BANGKOK
 def w3c(value: datetime | None) -> str | None:
     if value is None:
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(BANGKOK).replace(microsecond=0).isoformat()
 
 

@@ -12,8 +12,8 @@ from typing import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.casework.filing import agency_name
 from storage.models import StaffMember, StaffUser
+from storage.staff import agency_name
 
 CITIZEN = "ประชาชน (ผู้ร้องเรียน)"
 SYSTEM = "ระบบเสียง"

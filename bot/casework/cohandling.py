@@ -13,13 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import messages as catalogue
-from bot.casework.filing import agency_name
 from bot.casework.states import STATES
 from bot.jobs import deliver_after_commit
 from storage import cases as case_store
 from storage import outbox
 from storage import staff as staff_store
 from storage.models import Case, CasePart, StatusChange, utcnow
+from storage.staff import agency_name
 
 PART_STATES = ("invited", "accepted", "in_progress", "done")
 PART_TRANSITIONS: dict[str, frozenset[str]] = {

@@ -12,9 +12,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.nlp.routing import Agency, agencies, general_owner, route
+from bot.nlp.routing import Agency, general_owner, route
 from storage import cases
-from storage.models import Agency as AgencyRow
 from storage.models import Case, StatusChange, utcnow
 
 TICKET_PREFIX = "DR"  # Damrongdhama: the cabinet's letters name its centres as the owners of complaints
@@ -49,19 +48,6 @@ def route_case(category: str | None, province: str | None, district: str | None)
     if category is None:
         return general_owner(province, district)
     return route(category, province, district)
-
-
-def agency_name(session: Session, agency_id: str | None, lang: str = "th") -> str | None:
-    """The agency's name for citizens (Thai or English): the editable table first, then the catalogue.
-
-    Citizens are told who owns their case by name, never by an id such as ``bma-district:1004``."""
-    if not agency_id:
-        return None
-    row = session.get(AgencyRow, agency_id)
-    known = agencies().get(agency_id)
-    th = (row.name_th if row is not None else None) or (known.name_th if known else None)
-    en = (row.name_en if row is not None else None) or (known.name_en if known else None)
-    return (en if lang == "en" else None) or th or en
 
 
 def file_case(session: Session, draft: CaseDraft, citizen_id: int | None, actor: str = "citizen",

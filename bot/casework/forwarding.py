@@ -12,11 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import messages as catalogue
-from bot.casework.filing import agency_name
 from bot.casework.lifecycle import TransitionError, change_status, forwarding_notes, tell_followers
 from bot.casework.states import can_move
 from storage import staff as staff_store
 from storage.models import Case, CaseForward, CasePart, utcnow
+from storage.staff import agency_name
 
 
 class ForwardLoop(ValueError):

@@ -1,8 +1,10 @@
 """Changing a case's status: the one function the console, the LINE-group buttons and the API call.
 
 A status change, its history entry and the citizen's notification (an outbox row) are written in the
-caller's transaction, so they commit together or not at all: a transactional outbox. The row is delivered
-after the commit (queued at once when the session commits inside the app, else found by the sweeper).
+caller's transaction, so they commit together or not at all: a transactional outbox. The row is queued once
+the session commits (``Services.after_commit``; the sweeper finds it if the queue is down). The settings
+(the timeline link) and the queue come from the ``Services`` that made the session, so a change made in a
+request, a worker, a thread or a script behaves the same: no Flask app context is needed.
 Everyone following the case hears of it: the filer and every citizen who joined it ("me too"), each by their
 own outbox row (own retry key), in their own language. Citizens who unfollowed the OA or whose record was
 deleted get no message.
@@ -16,7 +18,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from flask import current_app, has_app_context
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,12 +25,13 @@ from sqlalchemy.orm import Session
 from bot import messages as catalogue
 from bot.jobs import deliver_after_commit
 from bot.casework import proof
-from bot.casework.filing import agency_name
 from bot.casework.states import STATES, can_move
 from bot.messages.status_cards import citizen_text, rating_question, status_card, timeline_url
+from bot.services import services_of
 from storage import cases as case_store
 from storage import outbox
 from storage.models import Case, CaseAttachment, CaseMessage, Citizen, StatusChange, utcnow
+from storage.staff import agency_name
 
 log = logging.getLogger(__name__)
 REOPENABLE = ("resolved", "closed")  # states in which a citizen's "not solved" reopens the case
@@ -185,7 +187,8 @@ def _notify(session: Session, case: Case, to_status: str, note: str | None, note
             reason: str | None) -> None:
     """One status card per follower, in their language; the filer alone is asked to rate a resolution (the
     rating and "really solved?" are theirs to give). A resolution's after-photo follows its card as an image."""
-    link = timeline_url(_timeline_base(), case.ticket)
+    services = services_of(session)
+    link = timeline_url(services.settings.timeline_base_url, case.ticket)
     photos = proof.photo_messages(session, case) if to_status == "resolved" else []
     for citizen in case_store.followers(session, case):
         lang = catalogue.language_of(citizen.language)
@@ -202,9 +205,3 @@ def _push(session: Session, case: Case, citizen: Citizen, messages: list[dict]) 
     row = outbox.add_message(session, kind="push", recipient=citizen.line_user_id, messages=messages,
                              case_id=case.id)
     deliver_after_commit(session, row.id)
-
-
-def _timeline_base() -> str:
-    if not has_app_context():
-        return ""
-    return current_app.extensions["siang"].settings.timeline_base_url

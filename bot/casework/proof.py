@@ -14,11 +14,12 @@ import hmac
 import time
 from datetime import datetime, timezone
 
-from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import messages as catalogue
+from bot.config import Settings
+from bot.services import services_of
 from storage.models import Case, CaseAttachment, Category, StatusChange, StoredContent
 
 MEDIA_LINK_SECONDS = 30 * 24 * 3600  # LINE fetches when the citizen opens the chat, maybe days later
@@ -86,11 +87,8 @@ def _signature(secret: str, content_id: int, expires: int) -> str:
     return hmac.new(secret.encode(), f"media:{content_id}:{expires}".encode(), hashlib.sha256).hexdigest()[:40]
 
 
-def media_url(content_id: int, now: float | None = None) -> str | None:
+def media_url(settings: Settings, content_id: int, now: float | None = None) -> str | None:
     """A signed link to an after-photo, or None when Siang has no public base URL configured."""
-    if not has_app_context():
-        return None
-    settings = current_app.extensions["siang"].settings
     base = settings.media_base_url or settings.console_base_url
     if not base:
         return None
@@ -111,7 +109,7 @@ def link_is_valid(secret: str, content_id: int, expires: str | None, signature: 
 def photo_messages(session: Session, case: Case) -> list[dict]:
     """The image message of the latest after-photo, for the citizen's resolution push (empty without one)."""
     photos = after_photos(session, case)
-    url = media_url(photos[-1]) if photos else None
+    url = media_url(services_of(session).settings, photos[-1]) if photos else None
     if not url:
         return []
     return [{"type": "image", "originalContentUrl": url, "previewImageUrl": url}]

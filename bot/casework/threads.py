@@ -16,7 +16,7 @@ messages then go to the flows as if no thread had been open.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from linebot.v3.webhooks import (
     AudioMessageContent, FileMessageContent, ImageMessageContent, LocationMessageContent, StickerMessageContent,
@@ -103,10 +103,10 @@ def current_thread(session: Session, citizen_id: int, idle_seconds: int,
         if handover is None:
             return None
         thread = StaffThread(citizen_id=citizen_id, handover_id=handover.id, case_id=None, opened_by="citizen",
-                             opened_at=_aware(handover.created_at), last_activity_at=_aware(handover.created_at))
+                             opened_at=handover.created_at, last_activity_at=handover.created_at)
         session.add(thread)
         session.flush()
-    if now - _aware(thread.last_activity_at) > timedelta(seconds=idle_seconds):
+    if now - thread.last_activity_at > timedelta(seconds=idle_seconds):
         store.close_thread(session, thread, "idle", now)
         return None
     if thread.handover_id is not None:
@@ -192,11 +192,11 @@ def _quiet_since(session: Session, thread: StaffThread, now: datetime) -> bool:
     """No message of the citizen's in this thread within ``ACK_QUIET``: this one is acknowledged."""
     if thread.case_id is not None:
         last = session.scalar(select(func.max(CaseMessage.created_at)).where(
-            CaseMessage.case_id == thread.case_id, CaseMessage.created_at >= _aware(thread.opened_at)))
+            CaseMessage.case_id == thread.case_id, CaseMessage.created_at >= thread.opened_at))
     else:
         last = session.scalar(select(func.max(HandoverMessage.created_at)).where(
             HandoverMessage.handover_id == thread.handover_id, HandoverMessage.sender == "citizen"))
-    return last is None or now - _aware(last) > ACK_QUIET
+    return last is None or now - last > ACK_QUIET
 
 
 # --- the agency's LINE groups ------------------------------------------------------------------------------------
@@ -206,10 +206,10 @@ def _post_to_groups(session: Session, thread: StaffThread, *, text: str | None =
     """The citizen's message in the groups of the case's agency (or province): masked like the case card
     (a group is not the console), photos by a link to the console's case page."""
     from bot.api.public import public_text
-    from bot.groups.cards import _console_url
+    from bot.groups.cards import console_url
     from bot.groups.sending import push
     from bot.nlp.pii import mask_public
-    from bot.nlp.routing import resolve_province
+    from bot.places import resolve_province
 
     case = session.get(Case, thread.case_id) if thread.case_id else None
     handover = session.get(HandoverRequest, thread.handover_id) if thread.handover_id else None
@@ -231,7 +231,7 @@ def _post_to_groups(session: Session, thread: StaffThread, *, text: str | None =
                 {"type": "location", "title": (text or subject)[:100], "address": (text or "-")[:100],
                  "latitude": latitude, "longitude": longitude}]
     elif content_id is not None:
-        link = _console_url(case) if case is not None else None
+        link = console_url(session, case) if case is not None else None
         said = [messages.text_message(messages.text("grp_thread_photo", GROUP_LANG, subject=subject)
                                       + (f"\n{link}" if link else "") + hint)]
     else:
@@ -295,8 +295,4 @@ def is_open(session: Session, idle_seconds: int, *, case_id: int | None = None,
             handover_id: int | None = None) -> bool:
     """For the console: whether the case's or hand-over's conversation is open now (idle ones are not)."""
     thread = store.thread_for(session, case_id=case_id, handover_id=handover_id)
-    return thread is not None and utcnow() - _aware(thread.last_activity_at) <= timedelta(seconds=idle_seconds)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return thread is not None and utcnow() - thread.last_activity_at <= timedelta(seconds=idle_seconds)

@@ -22,13 +22,14 @@ def register(app: Flask) -> None:
     from bot.api import register as register_api
     from bot.console import admin, auth, cases, community, dashboard, groups, integrations, responses, work_views
     from bot.console.templating import install_template_helpers
+    from bot.services import app_services
 
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)
     app.config.setdefault("CONSOLE_IDLE_SECONDS", 30 * 60)
     app.config.setdefault("CONSOLE_SESSION_MAX_SECONDS", 12 * 3600)
     app.config.update(SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
-                      SESSION_COOKIE_SECURE=app.extensions["siang"].settings.secure_cookies,
+                      SESSION_COOKIE_SECURE=app_services(app).settings.secure_cookies,
                       PERMANENT_SESSION_LIFETIME=timedelta(seconds=app.config["CONSOLE_SESSION_MAX_SECONDS"]))
     csrf = CSRFProtect(app)
 

@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from bot.casework import cohandling, proof, threads
 from bot.casework.actors import actor_names
-from bot.casework.filing import agency_name
 from bot.casework.states import STATES, TRANSITIONS
 from bot.console import access, conversation, work, work_views
 from bot.console.auth import actor, login_required, role_required
@@ -27,6 +26,7 @@ from storage import staff as staff_store
 from storage.models import (
     Case, CaseAttachment, CaseSourceEvent, Citizen, InboxEvent, StatusChange, StoredContent,
 )
+from storage.staff import agency_name
 
 blueprint = Blueprint("console_cases", __name__)
 REFERENCE_LABELS = {"1111": "สายด่วน 1111", "1567": "ศูนย์ดำรงธรรม 1567", "traffy": "Traffy Fondue",
@@ -59,7 +59,7 @@ def queue():
 def _overdue_ids(cases: list[Case]) -> set[int]:
     now = datetime.now(timezone.utc)
     return {c.id for c in cases if c.target_due_at and STATES[c.status].open
-            and c.target_due_at.replace(tzinfo=c.target_due_at.tzinfo or timezone.utc) < now}
+            and c.target_due_at < now}
 
 
 def _load_case(db, ticket: str) -> Case:
@@ -93,7 +93,7 @@ def _timeline(history: list[StatusChange], notes) -> list[dict]:
               "from": h.from_status, "actor": h.actor, "text": h.note, "agency": h.agency_id} for h in history]
     items += [{"at": n.created_at, "kind": n.kind, "actor": n.author, "text": n.text, "agency": n.agency_id}
               for n in notes]
-    return sorted(items, key=lambda item: (item["at"].replace(tzinfo=item["at"].tzinfo or timezone.utc)))
+    return sorted(items, key=lambda item: item["at"])
 
 
 @blueprint.get("/cases/<ticket>")
@@ -125,9 +125,7 @@ def case_page(ticket: str):
         can_work = access.may_work_case(g.staff, case)  # inside: a co-handler's part is read from the session
         references = integrations.references_of(db, case.id)
         names = actor_names(db, [item["actor"] for item in timeline] + [r.added_by for r in references])
-    overdue = bool(case.target_due_at and STATES[case.status].open
-                   and case.target_due_at.replace(tzinfo=case.target_due_at.tzinfo or timezone.utc)
-                   < datetime.now(timezone.utc))
+    overdue = bool(case.target_due_at and STATES[case.status].open and case.target_due_at < datetime.now(timezone.utc))
     return render_template("console/case.html", case=case, citizen=citizen, personal=personal,
                            description=description, timeline=timeline, photos=photos, messages=messages,
                            exact_place=access.sees_exact_place(g.staff),
@@ -329,4 +327,4 @@ def export_csv():
 def _iso(value: datetime | None) -> str:
     if value is None:
         return ""
-    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(BANGKOK).isoformat()
+    return value.astimezone(BANGKOK).isoformat()

@@ -1,26 +1,13 @@
-"""Console commands: ``siang console create-admin | propose-targets | export-corrections`` and ``siang db seed``."""
+"""Console commands: ``siang console create-admin | propose-targets | export-corrections``."""
 
 from __future__ import annotations
 
 import sys
-from contextlib import contextmanager
 from datetime import timedelta
 
 import click
 
-
-@contextmanager
-def _database():
-    from bot.cli import _database_url
-    from bot.config import Settings
-    from storage.db import make_engine, make_sessionmaker, session_scope
-
-    engine = make_engine(_database_url(Settings))
-    try:
-        with session_scope(make_sessionmaker(engine)) as db:
-            yield db
-    finally:
-        engine.dispose()
+from storage.cli import database_session
 
 
 @click.group("console", help="Staff console: accounts, category targets, classifier corrections.")
@@ -36,7 +23,7 @@ def create_admin(username: str, name: str | None, password: str) -> None:
     from bot.console.passwords import hash_password
     from storage import staff as staff_store
 
-    with _database() as db:
+    with database_session() as db:
         if staff_store.staff_by_username(db, username):
             raise click.ClickException(f"user {username} exists already")
         user = staff_store.add_staff(db, username=username, display_name=name or username,
@@ -57,7 +44,7 @@ def propose_targets(days: int, quantile: float, min_cases: int, apply_: bool) ->
     from storage.models import Category, utcnow
 
     now = utcnow()
-    with _database() as db:
+    with database_session() as db:
         current = {c.id: c.target_days for c in staff_store.category_table(db)}
         proposals = propose(db, now - timedelta(days=days), now, quantile=quantile, min_cases=min_cases)
         click.echo(f"{'category':<28} {'cases':>7} {'median':>7} {'p' + str(int(quantile * 100)):>7} "
@@ -81,7 +68,7 @@ def propose_targets(days: int, quantile: float, min_cases: int, apply_: bool) ->
 def export_corrections(output: str) -> None:
     from storage import staff as staff_store
 
-    with _database() as db:
+    with database_session() as db:
         text = staff_store.corrections_csv(db)
     if output == "-":
         sys.stdout.write(text)
@@ -89,18 +76,3 @@ def export_corrections(output: str) -> None:
         with open(output, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
         click.echo(f"{text.count(chr(10)) - 1} corrections written to {output}", err=True)
-
-
-@click.command("seed", help="Fill the agency and category tables from bot/data (existing rows are kept).")
-def seed() -> None:
-    from storage import staff as staff_store
-
-    with _database() as db:
-        agencies, categories = staff_store.seed_catalogue(db)
-    click.echo(f"{agencies} agencies and {categories} categories added")
-
-
-def add_commands(main: click.Group, db: click.Group) -> None:
-    """Called once by ``bot.cli``: the console group, and ``seed`` under ``db``."""
-    main.add_command(console_group)
-    db.add_command(seed)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Date, Float, Integer, cast, func, or_, select, text, tuple_
 from sqlalchemy.orm import Session
@@ -88,18 +88,10 @@ def _tune(db: Session) -> None:
         db.execute(text("SET LOCAL jit = off"))
 
 
-def _utc(moment: datetime) -> datetime:
-    """``moment`` in UTC, as the cases' stamps are stored. SQLite keeps no offset: SQLAlchemy writes an aware
-    value's own wall clock, so a Bangkok midnight compared as is would be taken as 00:00 UTC (07:00 in Bangkok)
-    and a range on the cases would miss the first seven hours of its first Bangkok day (and take seven hours
-    after its end), while the roll-ups, which bucket the stored UTC stamps by Bangkok day, count them.
-    PostgreSQL compares instants either way."""
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
-
-
 def _between(column, start: datetime, end: datetime) -> tuple:
-    """``start <= column < end``, the bounds as stored stamps (UTC)."""
-    return column >= _utc(start), column < _utc(end)
+    """``start <= column < end``. The columns are ``UtcDateTime``: a Bangkok midnight is bound as the UTC instant
+    the stamps are stored in, on SQLite as on PostgreSQL (the roll-ups bucket the same stamps by Bangkok day)."""
+    return column >= start, column < end
 
 
 def _day_text(day) -> str:
@@ -158,7 +150,7 @@ def open_work(db: Session, now: datetime) -> dict[str, list[tuple]]:
     columns = {**DIMENSIONS, "lat": func.round(Case.latitude * 10) / 10, "lon": func.round(Case.longitude * 10) / 10}
     sets = {"category": ("category",), "agency": ("agency",), "province": ("province",), "map": ("lat", "lon")}
     not_due = grouped(db, columns, (Case.status.in_(OPEN_STATES),
-                                    or_(Case.target_due_at >= _utc(now), Case.target_due_at.is_(None))), sets)
+                                    or_(Case.target_due_at >= now, Case.target_due_at.is_(None))), sets)
     out: dict[str, list[tuple]] = {}
     for name, rows in case_stats.open_counts(db).items():
         later = {key: n for key, n in not_due[name]}

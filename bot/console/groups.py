@@ -17,8 +17,8 @@ from bot.console.auth import actor, audit, role_required
 from bot.console.templating import BANGKOK
 from bot.groups import broadcasts
 from bot.groups.linking import UnknownAgency, create_code
-from bot.nlp.routing import provinces as province_table
-from bot.nlp.routing import resolve_province
+from bot.places import provinces as province_table
+from bot.places import resolve_province
 from bot.services import current_services
 from storage import groups as store
 from storage import staff as staff_store

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from urllib.parse import urlencode
 
 from flask import Flask, g, request
@@ -30,8 +30,6 @@ def local_time(value: datetime | None, with_time: bool = True) -> str:
     """``23/11/2569 14:03`` in Bangkok time (Buddhist-era year, as Thai staff read dates)."""
     if value is None:
         return "-"
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
     local = value.astimezone(BANGKOK)
     date = f"{local.day:02d}/{local.month:02d}/{local.year + BUDDHIST_ERA_OFFSET}"
     return f"{date} {local:%H:%M}" if with_time else date

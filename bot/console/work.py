@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot import messages as catalogue
 from bot.casework import threads
-from bot.casework.filing import agency_name, route_case
+from bot.casework.filing import route_case
 from bot.casework import forwarding
 from bot.casework.lifecycle import TransitionError, change_status
 from bot.casework.states import STATES
@@ -21,6 +21,7 @@ from bot.jobs import deliver_after_commit
 from storage import outbox
 from storage import staff as staff_store
 from storage.models import Case, Category, Citizen, utcnow
+from storage.staff import agency_name
 
 __all__ = ["TransitionError", "set_status", "forward", "correct_category", "add_note", "reply_to_citizen", "close_thread"]
 

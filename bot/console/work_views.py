@@ -8,7 +8,6 @@ from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from sqlalchemy import select
 
 from bot.casework import assignment, cohandling, proof
-from bot.casework.filing import agency_name
 from bot.casework.states import STATES
 from bot.console import access
 from bot.console.auth import actor, role_required
@@ -16,6 +15,7 @@ from bot.services import current_services
 from storage import response_templates
 from storage import staff as staff_store
 from storage.models import Case, StaffUser
+from storage.staff import agency_name
 
 blueprint = Blueprint("console_work", __name__)
 

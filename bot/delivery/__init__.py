@@ -31,7 +31,7 @@ with the SDK's models.
 
 The package, by part: ``chain`` (jobs, claims, the chain of batches), ``attempt`` (one request: send,
 classify LINE's answer, back-off), ``pause`` (LINE's monthly limit), ``pool`` (a worker's threads) and
-``runtime`` (what a process keeps: limiter, pool, pause, quota). Callers import from ``bot.delivery``.
+``runtime`` (what a process keeps: limiter, pool, pause, quota; ``Services.delivery``). Callers import from ``bot.delivery``.
 """
 
 from __future__ import annotations
@@ -62,11 +62,11 @@ from bot.delivery.chain import (
 )
 from bot.delivery.pause import MonthlyLimitPause
 from bot.delivery.pool import DeliveryPool
-from bot.delivery.runtime import DeliveryRuntime, runtime
+from bot.delivery.runtime import DeliveryRuntime, make_runtime
 
 __all__ = [
     "CHAIN_LIMIT", "COUNTED", "HINTS_PER_CLAIM", "MAX_ATTEMPTS", "MAX_SLOT_WAIT", "MONTHLY_LIMIT", "ORDERED_BATCH",
     "UNORDERED_BATCH", "Claimed", "DeliveryPool", "DeliveryRuntime", "MonthlyLimitPause", "Outcome", "_claim",
     "backoff", "classify", "deliver_chain", "deliver_claimed_chain", "deliver_outbox", "endpoint_of", "hand_over",
-    "reply_lease_seconds", "runtime", "send",
+    "make_runtime", "reply_lease_seconds", "send",
 ]

@@ -59,10 +59,8 @@ def send(services: Services, row: OutboxMessage) -> Outcome:
         from bot.integrations import webhooks
 
         return webhooks.send(services, row)
-    from bot.delivery.runtime import runtime  # the process's limiter and quota cache (it imports this module)
-
     line = services.line
-    state = runtime(services)
+    state = services.delivery  # the process's limiter and quota cache
     limiter = state.limiter
     messages = json.loads(row.messages)
     try:
@@ -92,11 +90,13 @@ def send(services: Services, row: OutboxMessage) -> Outcome:
             return _own_throttle(endpoint)
         return _push_like(services, row, messages)
     except ApiException as exc:
-        return classify(exc, row.kind, row.attempts, lambda: state.quota(services), row.id)
+        return classify(exc, row.kind, row.attempts, lambda: state.quota(services), row.id,
+                        cap=services.settings.retry_cap_seconds)
     except ValueError as exc:  # the SDK's models refused a message (pydantic errors are ValueErrors): permanent
         return Outcome("failed", error=f"invalid message: {exc}"[:1000])
     except Exception as exc:  # noqa: BLE001 - timeouts, refused connections, DNS, Redis down: all retryable
-        return Outcome("retry", error=type(exc).__name__, delay=backoff(row.attempts))
+        return Outcome("retry", error=type(exc).__name__,
+                       delay=backoff(row.attempts, cap=services.settings.retry_cap_seconds))
 
 
 def _give_up_token(services: Services, row: OutboxMessage | Row[Any]) -> bool:
@@ -148,9 +148,10 @@ def _push_like(services: Services, row: OutboxMessage, messages: list[dict]) -> 
 
 
 def classify(exc: ApiException, kind: str, attempts: int, read_quota: Callable[[], dict],
-             row_id: int | None = None) -> Outcome:
+             row_id: int | None = None, cap: float = 300.0) -> Outcome:
     """What LINE's refusal of an attempt at a ``kind`` row (its ``attempts``-th) means. ``read_quota`` gives
-    LINE's quota figures (read only for a 429, to tell the monthly limit from a rate limit)."""
+    LINE's quota figures (read only for a 429, to tell the monthly limit from a rate limit); ``cap`` is the
+    longest back-off (``RETRY_CAP_SECONDS``)."""
     headers = exc.headers or {}
     if exc.status == 409:  # the retry key was already accepted: delivered by an earlier attempt
         return Outcome("sent", via=kind if kind != "reply" else "push",
@@ -163,12 +164,12 @@ def classify(exc: ApiException, kind: str, attempts: int, read_quota: Callable[[
         if "monthly limit" in detail.lower() or quota.get("exhausted"):
             return Outcome(MONTHLY_LIMIT, error="429 monthly limit",
                            details=json.dumps({"line": _json_or_text(detail), "quota": quota}, ensure_ascii=False))
-        return Outcome("retry", error="429 rate limit", delay=backoff(attempts, base=1.0))
+        return Outcome("retry", error="429 rate limit", delay=backoff(attempts, base=1.0, cap=cap))
     if exc.status is None or exc.status >= 500:
-        return Outcome("retry", error=f"{exc.status} {detail[:200]}", delay=backoff(attempts))
+        return Outcome("retry", error=f"{exc.status} {detail[:200]}", delay=backoff(attempts, cap=cap))
     if exc.status == 401:  # our access token, not this message: keep the row until the token is fixed
         log.error("LINE refused the channel access token (401)", extra={"outbox_id": row_id})
-        return Outcome("retry", error="401 unauthorized", delay=backoff(attempts, base=5.0))
+        return Outcome("retry", error="401 unauthorized", delay=backoff(attempts, base=5.0, cap=cap))
     return Outcome("failed", error=f"{exc.status} {_line_message(detail)}"[:1000], status=exc.status,
                    details=detail or None)
 
@@ -191,8 +192,4 @@ def backoff(attempt: int, base: float = 0.5, cap: float = 300.0) -> float:
 
 
 def _before(deadline) -> bool:
-    if deadline is None:
-        return False
-    if deadline.tzinfo is None:
-        deadline = deadline.replace(tzinfo=utcnow().tzinfo)
-    return utcnow() < deadline
+    return deadline is not None and utcnow() < deadline

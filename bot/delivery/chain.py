@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import Row
 
 from bot.delivery.attempt import COUNTED, MAX_ATTEMPTS, MAX_SLOT_WAIT, MONTHLY_LIMIT, Outcome, endpoint_of, send
-from bot.delivery.runtime import DeliveryRuntime, runtime
+from bot.delivery.runtime import DeliveryRuntime
 from bot.services import Services, current_services
 from storage import outbox
 from storage.models import OutboxMessage, utcnow
@@ -45,7 +45,7 @@ def deliver_outbox(message_ids: int | list[int]) -> None:
     if services.settings.embedded or services.settings.delivery_threads <= 1:
         deliver_chain(services, ids)
     else:
-        runtime(services).pool(current_app._get_current_object()).submit(ids)
+        services.delivery.pool(current_app._get_current_object()).submit(ids)
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def _deliver_claimed(services: Services, claimed: list[Claimed], pool: "Delivery
     """Send the claimed rows one after another, record every outcome and claim the next batch in one
     transaction; returns the next batch (empty: stop). A pause, our own throttle or a lost lease
     stops the chain (the rows wait for their time; the sweeper or a job takes them up)."""
-    state = runtime(services)
+    state = services.delivery
     outcomes = []
     leased_at = time.monotonic()
     for n, item in enumerate(claimed):
@@ -137,7 +137,6 @@ def _deliver_claimed(services: Services, claimed: list[Claimed], pool: "Delivery
         outcomes.append(_attempt(services, state, item.row))
     hold = any(not outcome.counts for outcome in outcomes)
     to_many = [item.row.kind for item in claimed if item.unordered]
-    wake: int | None = None
     next_batch: list[Claimed] = []
     with services.transaction() as session:
         outbox.finish_many(session, [_result(item, outcome) for item, outcome in zip(claimed, outcomes)])
@@ -145,9 +144,9 @@ def _deliver_claimed(services: Services, claimed: list[Claimed], pool: "Delivery
             kinds = (to_many[-1],) if to_many and carry_on else ()
             next_batch = _claim(services, pool.take_hints() if pool is not None else [], session, kinds)
         if to_many and not carry_on:
-            wake = outbox.next_unordered_id(session, to_many[-1])
-    if wake is not None:
-        services.jobs.enqueue("deliver_outbox", wake)
+            carry_on_id = outbox.next_unordered_id(session, to_many[-1])
+            if carry_on_id is not None:  # another thread carries on with the rows to many chats
+                services.after_commit(session, "deliver_outbox", carry_on_id)
     if any(outcome.state == "sent" and outcome.via in COUNTED for outcome in outcomes):
         state.resumed(services)
     return next_batch
@@ -157,7 +156,7 @@ def hand_over(services: Services, ids: list[int]) -> list[int]:
     """The sweeper's rows go straight to this process's delivery threads when it runs them (a ``siang
     worker`` that has delivered): ahead of every queued job, without one of their own. Returns the rows left
     for the queue (all of them in a process without a pool, e.g. a web process's sweeper)."""
-    pool = runtime(services).running_pool()
+    pool = services.delivery.running_pool()
     if not ids or pool is None:
         return ids
     pool.submit(ids)

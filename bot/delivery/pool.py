@@ -10,7 +10,7 @@ import time
 from flask import Flask
 
 from bot.delivery.chain import HINTS_PER_CLAIM, ORDERED_BATCH, Claimed, deliver_chain, deliver_claimed_chain, wake
-from bot.services import Services
+from bot.services import app_services
 
 log = logging.getLogger(__name__)
 MAX_HINTS = 512  # rows named by jobs a pool keeps for its threads (a bound, not a queue: see DeliveryPool)
@@ -79,7 +79,7 @@ class DeliveryPool:
             if wake_peers:
                 self._peers_woken = time.monotonic()
         if wake_peers:
-            wake(self.app.extensions["siang"])
+            wake(app_services(self.app))
         return kept
 
     def _wake_locked(self, count: int) -> None:
@@ -100,7 +100,7 @@ class DeliveryPool:
         return None, self.take_hints()
 
     def _run(self) -> None:
-        services: Services = self.app.extensions["siang"]
+        services = app_services(self.app)
         while True:
             shared, hints = self._next()
             try:

@@ -15,6 +15,7 @@ from flask import Flask
 from bot.delivery.attempt import _slot
 from bot.delivery.pause import MonthlyLimitPause
 from bot.ratelimit import RateLimiter, make_limiter
+from bot.config import Settings
 from bot.services import Services
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ QUOTA_CHECK_SECONDS = 10.0  # LINE's quota figures are read at most this often p
 
 @dataclass
 class DeliveryRuntime:
-    """One per app and process (``runtime``)."""
+    """One per app and process (``Services.delivery``, built by ``create_app``)."""
 
     limiter: RateLimiter
     threads: int
@@ -76,17 +77,9 @@ class DeliveryRuntime:
         return figures
 
 
-_runtimes_lock = threading.Lock()
 
-
-def runtime(services: Services) -> DeliveryRuntime:
-    """This process's delivery state for ``services`` (one per app), built on first use."""
-    with _runtimes_lock:
-        for item in services.background:
-            if isinstance(item, DeliveryRuntime):
-                return item
-        limiter = make_limiter(services.settings.line_rate_limits,
-                               None if services.settings.embedded else services.redis)
-        item = DeliveryRuntime(limiter=limiter, threads=services.settings.delivery_threads)
-        services.background.append(item)
-        return item
+def make_runtime(settings: Settings, redis=None) -> DeliveryRuntime:
+    """The delivery state of one app (``Services.delivery``): the rate limiter is shared through Redis by
+    every worker in production, this process's own in embedded mode."""
+    limiter = make_limiter(settings.line_rate_limits, None if settings.embedded else redis)
+    return DeliveryRuntime(limiter=limiter, threads=settings.delivery_threads)

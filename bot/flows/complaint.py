@@ -50,6 +50,7 @@ from bot.nlp.pii import normalise_phone, phone_in
 from storage import flows as store
 from storage.models import Case, StoredContent
 from storage.models.core import BANGKOK
+from storage.staff import agency_name
 
 MAX_PHOTOS = 20  # LINE sends at most 20 images in one set; all of them are attached
 MIN_DESCRIPTION = 8
@@ -574,14 +575,14 @@ def _agency_name(turn: Turn) -> str:
     category = None if draft.handover else draft.category or understanding.FALLBACK_CATEGORY
     agency = understanding.route(category, draft.province, draft.district)
     draft.agency_id = agency["id"] if agency else None
-    if agency and agency.get("name_th"):
-        return (agency.get("name_en") if turn.lang == "en" else None) or agency["name_th"]
-    return turn.text("complaint_provincial_centre", province=draft.province or "")
+    # The name the case's status cards will give (an administrator's edit included), not the catalogue's.
+    name = agency_name(turn.ctx.session, draft.agency_id, turn.lang)
+    return name or turn.text("complaint_provincial_centre", province=draft.province or "")
 
 
 def _file(turn: Turn) -> None:
     draft, ctx = turn.draft, turn.ctx
-    agency_name = _agency_name(turn)
+    owner = _agency_name(turn)
     category = draft.category or understanding.FALLBACK_CATEGORY
     target = understanding.target_days(category)
     case = file_case(ctx.session, CaseDraft(
@@ -597,8 +598,8 @@ def _file(turn: Turn) -> None:
     if draft.handover:
         store.request_handover(ctx.session, ctx.citizen.id if ctx.citizen else None, ctx.user_id,
                                "category_unknown", draft.description[:500], draft.province, case.id)
-    turn.reply(ticket_cards.ticket_card(case, agency_name, turn.lang),
-               turn.say("complaint_filed", ticket=case.ticket, agency=agency_name,
+    turn.reply(ticket_cards.ticket_card(case, owner, turn.lang),
+               turn.say("complaint_filed", ticket=case.ticket, agency=owner,
                         days=target or "-", quick=messages.main_menu(turn.lang)))
 
 

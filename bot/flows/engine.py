@@ -37,7 +37,6 @@ from urllib.parse import urlencode
 
 from bot import messages
 from bot.context import Context
-from bot.flows.state import store_for
 from bot.flows.table import (  # noqa: F401 - the names flows and the router use, in one import
     AUDIO, DONE, FILE, IMAGE, KINDS, LOCATION, MEDIA, POSTBACK, QUESTION, QUIET, STICKER, TEXT, VIDEO, Flow,
     FlowTableError, Input, NoDraft, Quiet, Reprompt, Step, StepResult, step,
@@ -102,7 +101,7 @@ class Conversation:
 
 
 def load(ctx: Context) -> Conversation:
-    document = store_for(ctx.services).load(ctx.session, ctx.user_id) or {}
+    document = ctx.services.flows.load(ctx.session, ctx.user_id) or {}
     active = document.get("active")
     return Conversation(FlowState.from_json(active) if active else None,
                         {name: FlowState.from_json(s) for name, s in (document.get("paused") or {}).items()
@@ -110,7 +109,7 @@ def load(ctx: Context) -> Conversation:
 
 
 def save(ctx: Context, conversation: Conversation) -> None:
-    store = store_for(ctx.services)
+    store = ctx.services.flows
     if conversation.active is None and not conversation.paused:
         store.delete(ctx.session, ctx.user_id)
         return

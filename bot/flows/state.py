@@ -35,8 +35,7 @@ class DatabaseFlowStore:
         row = session.get(FlowState, user_id)
         if row is None:
             return None
-        expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=utcnow().tzinfo)
-        return json.loads(row.state) if expires > utcnow() else None
+        return json.loads(row.state) if row.expires_at > utcnow() else None
 
     def save(self, session: Session, user_id: str, document: dict[str, Any], keep_seconds: int) -> None:
         row = session.get(FlowState, user_id)
@@ -52,11 +51,3 @@ class DatabaseFlowStore:
         if row is not None:
             session.delete(row)
 
-
-def store_for(services) -> FlowStateStore:
-    """The store of this process (the database, whatever the mode: see the module's docstring)."""
-    cached = getattr(services, "_flow_store", None)
-    if cached is None:
-        cached = DatabaseFlowStore()
-        services._flow_store = cached
-    return cached

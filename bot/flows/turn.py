@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -67,16 +68,25 @@ class Turn:
         return [self.said("flow_btn_back"), self.said("flow_btn_cancel")]
 
     def loading(self, seconds: int = 5) -> None:
-        """LINE's typing animation while a slower step works (1:1 chats only; a nicety, never an error)."""
-        try:
-            from linebot.v3.messaging import ShowLoadingAnimationRequest
+        """LINE's typing animation while a slower step works (1:1 chats only; a nicety, never an error).
 
-            line = self.ctx.services.line
-            line.api.show_loading_animation(ShowLoadingAnimationRequest(chatId=self.ctx.user_id,
-                                                                        loadingSeconds=seconds),
-                                            _request_timeout=line.timeout)
-        except Exception:
-            log.info("loading animation not shown", exc_info=True)
+        On SQLite the step already holds the database's one write lock (the citizen row was written), so the
+        call goes out beside the step instead of inside it: a slow LINE must not stall every other chat."""
+        arguments = (self.ctx.services.line, self.ctx.user_id, seconds)  # read here: ORM rows stay on this thread
+        if self.ctx.session.get_bind().dialect.name == "sqlite":
+            threading.Thread(target=_show_loading, args=arguments, daemon=True).start()
+        else:
+            _show_loading(*arguments)
+
+
+def _show_loading(line, chat_id: str, seconds: int) -> None:
+    try:
+        from linebot.v3.messaging import ShowLoadingAnimationRequest
+
+        line.api.show_loading_animation(ShowLoadingAnimationRequest(chatId=chat_id, loadingSeconds=seconds),
+                                        _request_timeout=line.timeout)
+    except Exception:
+        log.info("loading animation not shown", exc_info=True)
 
 
 def looks_like_question(text: str, max_length: int = 60) -> bool:

@@ -15,12 +15,13 @@ from bot.casework import forwarding, proof
 from bot.casework.lifecycle import TransitionError, change_status
 from bot.context import Context
 from bot.groups import parts
-from bot.groups.cards import ACTION_TARGET, agency_name, case_card, in_scope, post_case_card, press_data
+from bot.groups.cards import ACTION_TARGET, case_card, in_scope, post_case_card, press_data
 from bot.groups.sending import push
 from bot.messages.ticket_cards import status_label
 from storage import groups as store
 from storage import staff as staff_store
 from storage.models import Case, GroupLink, StaffMember, utcnow
+from storage.staff import agency_name
 
 NOTE_WINDOW = timedelta(minutes=30)
 MAX_CHOICES = 13  # quick-reply items
@@ -49,7 +50,8 @@ def on_press(ctx: Context, data: dict[str, str]) -> None:
 
     if staff is None:
         audit("refused")
-        ctx.reply(messages.text_message(ctx.text("grp_refused", agency=agency_name(link.agency_id))))
+        agency = agency_name(ctx.session, link.agency_id) or "-"
+        ctx.reply(messages.text_message(ctx.text("grp_refused", agency=agency)))
         return
     if do in parts.PART_TARGET and parts.co_handler_link(ctx, link, case):
         parts.on_part_press(ctx, link, staff, case, do, audit)  # a co-handler's press moves its own part
@@ -158,8 +160,8 @@ def _ask_agency(ctx: Context, link: GroupLink, case: Case) -> None:
     if not targets:
         ctx.reply(messages.text_message(ctx.text("grp_no_agencies")))
         return
-    items = [messages.postback_action(agency_name(a), press_data("fwdto", case, to=a), agency_name(a)[:300])
-             for a in targets]
+    names = {a: agency_name(ctx.session, a) or a for a in targets}
+    items = [messages.postback_action(names[a], press_data("fwdto", case, to=a), names[a][:300]) for a in targets]
     ctx.reply(messages.text_message(ctx.text("grp_choose_agency", ticket=case.ticket), quick_reply=items))
 
 
@@ -183,5 +185,6 @@ def _forward(ctx: Context, link: GroupLink, staff: StaffMember, case: Case, to_a
     store.audit(ctx.session, group_line_id=ctx.chat_id, line_user_id=ctx.user_id, staff=staff, action="fwdto",
                 outcome="done", case_id=case.id, from_status=from_status, to_status="forwarded",
                 detail=f"{from_agency} -> {to_agency}", inbox_event_id=ctx.row.id)
-    ctx.reply(messages.text_message(ctx.text("grp_forwarded", ticket=case.ticket, agency=agency_name(to_agency))))
+    agency = agency_name(ctx.session, to_agency) or "-"
+    ctx.reply(messages.text_message(ctx.text("grp_forwarded", ticket=case.ticket, agency=agency)))
     post_case_card(ctx.session, case)  # the new agency's groups (and the province's centre) see it as new

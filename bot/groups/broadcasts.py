@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot import messages
 from bot.groups.sending import push
-from bot.nlp.routing import resolve_province
+from bot.places import resolve_province
 from bot.services import Services
 from storage import groups as store
 from storage.models import ChatGroup, GroupBroadcast, GroupBroadcastDelivery, GroupLink, utcnow

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
-from flask import current_app, has_app_context
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
@@ -20,7 +19,8 @@ from bot.messages import text
 from bot.messages.ticket_cards import category_label, status_label, thai_date
 from bot.api.public import public_text
 from bot.nlp.pii import HOUSE_MASK
-from bot.nlp.routing import agencies, resolve_province
+from bot.places import resolve_province
+from bot.services import services_of
 from storage import groups as store
 from storage.models import Case, CaseAttachment, GroupCaseCard, GroupLink
 
@@ -34,11 +34,6 @@ BUTTONS = (("accept", "accepted", "grp_btn_accept", "primary"),
 ACTION_TARGET = {do: to for do, to, _, _ in BUTTONS}
 CARDED = "siang_carded"  # session.info: (case id, group) pairs that got the case's card in this transaction
 BACKLOG_PAGE = 10  # cards in one carousel of the backlog command (LINE allows 12 bubbles)
-
-
-def agency_name(agency_id: str | None) -> str:
-    found = agencies().get(agency_id or "")
-    return found.name_th if found else (agency_id or "-")
 
 
 def press_data(do: str, case: Case, **extra: str) -> str:
@@ -79,7 +74,7 @@ def case_card(session: Session, case: Case, last_actor: str | None = None, news:
     map_url = _map_url(case)
     if map_url:
         buttons.append(_button({"type": "uri", "label": text("grp_btn_map", LANG), "uri": map_url}, "link"))
-    details_url = _console_url(case)
+    details_url = console_url(session, case)
     if details_url:
         buttons.append(_button({"type": "uri", "label": text("grp_btn_details", LANG), "uri": details_url}, "link"))
     for do, to_status, label_key, style in BUTTONS:
@@ -171,10 +166,10 @@ def in_scope(link: GroupLink, case: Case) -> bool:
     return case.agency_id == link.agency_id or (province is not None and province in store.provinces_of(link))
 
 
-def _console_url(case: Case) -> str | None:
+def console_url(session: Session, case: Case) -> str | None:
     """The case page of the staff console: photos and details for staff who sign in (LINE cannot show our
     stored photos to a group without a public URL, and they must not be public)."""
-    base = current_app.extensions["siang"].settings.console_base_url if has_app_context() else ""
+    base = services_of(session).settings.console_base_url
     return f"{base.rstrip('/')}/console/cases/{quote(case.ticket)}" if base else None
 
 

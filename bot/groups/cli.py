@@ -20,12 +20,13 @@ def _app_session():
 
     from bot import create_app, stop_background
     from bot.config import Settings
+    from bot.services import app_services
 
     # A shell command signs no console session: it needs no SECRET_KEY (a random one is made up).
     app = create_app(Settings.from_env(instance_path=Path.cwd() / "instance", development_secret=True))
     try:
         with app.app_context():
-            services = app.extensions["siang"]
+            services = app_services(app)
             with services.transaction() as session:
                 yield services, session
     finally:

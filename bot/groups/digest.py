@@ -18,7 +18,7 @@ from bot.groups.sending import push
 from bot.messages.ticket_cards import status_label, thai_date
 from bot.services import Services
 from storage import groups as store
-from storage.models import Case, GroupLink, utcnow
+from storage.models import Case, GroupLink
 from storage.models.core import BANGKOK
 
 MAX_LISTED = 10
@@ -43,14 +43,10 @@ def send_due(services: Services, now: datetime) -> int:
 def digest_text(session: Session, link: GroupLink, now: datetime) -> str:
     cases = [case for case in session.scalars(select(Case).where(Case.status.in_(OPEN_STATES)).order_by(Case.id))
              if in_scope(link, case)]
-    overdue = [case for case in cases if case.target_due_at is not None and _aware(case.target_due_at) < now]
+    overdue = [case for case in cases if case.target_due_at is not None and case.target_due_at < now]
     lines = [messages.text("grp_digest", "th", date=thai_date(now, "th"), open=len(cases), overdue=len(overdue))]
     for case in overdue[:MAX_LISTED]:
-        days = max(1, (now - _aware(case.target_due_at)).days)
+        days = max(1, (now - case.target_due_at).days)
         lines.append(messages.text("grp_digest_overdue_line", "th", ticket=case.ticket,
                                    status=status_label(case.status, "th"), days=days))
     return "\n".join(lines)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=utcnow().tzinfo)

@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 
 from bot import messages
 from bot.context import Context
-from bot.groups.cards import agency_name
-from bot.nlp.routing import agencies, resolve_province
+from bot.nlp.routing import agencies
+from bot.places import resolve_province
 from storage import groups as store
 from storage import people
 from storage.models import LinkCode
+from storage.staff import agency_name
 
 DEFAULT_TTL = timedelta(hours=24)
 
@@ -67,7 +68,7 @@ def link_command(ctx: Context, command: str, argument: str) -> None:
     group = people.get_group(ctx.session, group_line_id) or people.group_joined(ctx.session, group_line_id, kind)
     store.link_group(ctx.session, group, code.agency_id, store.provinces_of(code), f"line:{ctx.user_id or '-'}",
                      code_id=code.id)
-    ctx.reply(messages.text_message(ctx.text("grp_linked", agency=agency_name(code.agency_id))))
+    ctx.reply(messages.text_message(ctx.text("grp_linked", agency=agency_name(ctx.session, code.agency_id) or "-")))
 
 
 def staff_command(ctx: Context, command: str, argument: str) -> None:
@@ -79,7 +80,8 @@ def staff_command(ctx: Context, command: str, argument: str) -> None:
         return
     store.register_staff(ctx.session, ctx.user_id, code.agency_id, registered_by=f"code:{code.id}",
                          display_name=_member_name(ctx))
-    ctx.reply(messages.text_message(ctx.text("grp_staff_registered", agency=agency_name(code.agency_id))))
+    agency = agency_name(ctx.session, code.agency_id) or "-"
+    ctx.reply(messages.text_message(ctx.text("grp_staff_registered", agency=agency)))
 
 
 def unlink_command(ctx: Context, command: str, argument: str) -> None:
@@ -93,10 +95,11 @@ def unlink_command(ctx: Context, command: str, argument: str) -> None:
     store.audit(ctx.session, group_line_id=group_line_id, line_user_id=ctx.user_id, staff=staff, action="unlink",
                 outcome="done" if staff else "refused", detail=link.agency_id, inbox_event_id=ctx.row.id)
     if staff is None:
-        ctx.reply(messages.text_message(ctx.text("grp_refused", agency=agency_name(link.agency_id))))
+        agency = agency_name(ctx.session, link.agency_id) or "-"
+        ctx.reply(messages.text_message(ctx.text("grp_refused", agency=agency)))
         return
     store.unlink_group(ctx.session, group_line_id, f"line:{ctx.user_id}")
-    ctx.reply(messages.text_message(ctx.text("grp_unlinked", agency=agency_name(link.agency_id))))
+    ctx.reply(messages.text_message(ctx.text("grp_unlinked", agency=agency_name(ctx.session, link.agency_id) or "-")))
 
 
 def status_command(ctx: Context, command: str, argument: str) -> None:
@@ -104,7 +107,7 @@ def status_command(ctx: Context, command: str, argument: str) -> None:
     if link is None:
         ctx.reply(messages.text_message(ctx.text("grp_not_linked")))
         return
-    ctx.reply(messages.text_message(ctx.text("grp_status", agency=agency_name(link.agency_id),
+    ctx.reply(messages.text_message(ctx.text("grp_status", agency=agency_name(ctx.session, link.agency_id) or "-",
                                              digest=link.digest_time or "-")))
 
 
@@ -141,7 +144,7 @@ def backlog_command(ctx: Context, command: str, argument: str) -> None:
     cases, total = backlog(ctx.session, link, BACKLOG_PAGE)
     store.audit(ctx.session, group_line_id=group_line_id, line_user_id=ctx.user_id, action="backlog",
                 outcome="done", detail=str(total), inbox_event_id=ctx.row.id)
-    agency = agency_name(link.agency_id)
+    agency = agency_name(ctx.session, link.agency_id) or "-"
     if not cases:
         ctx.reply(messages.text_message(ctx.text("grp_backlog_none", agency=agency)))
         return

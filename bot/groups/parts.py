@@ -11,11 +11,12 @@ from __future__ import annotations
 from bot import messages
 from bot.casework import cohandling, proof
 from bot.context import Context
-from bot.groups.cards import agency_name, case_card
+from bot.groups.cards import case_card
 from bot.groups.sending import push
 from storage import content as content_store
 from storage import groups as store
 from storage.models import Case, GroupLink, StaffMember, utcnow
+from storage.staff import agency_name
 
 PART_TARGET = {"accept": "accepted", "progress": "in_progress", "resolve": "done"}
 
@@ -38,13 +39,14 @@ def on_part_press(ctx: Context, link: GroupLink, staff: StaffMember, case: Case,
     to_status = PART_TARGET.get(do)
     if part is None or to_status is None or to_status not in cohandling.next_part_states(part):
         audit("invalid", to_status)
-        ctx.reply(messages.text_message(ctx.text("grp_part_moved", agency=agency_name(link.agency_id),
+        agency = agency_name(ctx.session, link.agency_id) or "-"
+        ctx.reply(messages.text_message(ctx.text("grp_part_moved", agency=agency,
                                                  ticket=case.ticket, step=cohandling.part_label(part.status)
                                                  if part else "-")))
         return
     cohandling.move_part(ctx.session, case, link.agency_id, to_status, actor=f"group:{staff.id}")
     audit("done", f"part:{to_status}")
-    ctx.reply(messages.text_message(ctx.text("grp_part_moved", agency=agency_name(link.agency_id),
+    ctx.reply(messages.text_message(ctx.text("grp_part_moved", agency=agency_name(ctx.session, link.agency_id) or "-",
                                              ticket=case.ticket, step=cohandling.part_label(to_status))))
 
 

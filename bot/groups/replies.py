@@ -14,9 +14,10 @@ from bot import messages
 from bot.casework import threads
 from bot.context import Context
 from bot.flows.tracking import find_ticket
-from bot.groups.cards import agency_name, in_scope
+from bot.groups.cards import in_scope
 from storage import groups as store
 from storage.models import Case
+from storage.staff import agency_name
 
 COMMANDS = (("grp_cmd_close_thread", "close"), ("grp_cmd_reply", "reply"))  # longest first
 
@@ -48,7 +49,8 @@ def _run(ctx: Context, what: str, argument: str) -> None:
     if staff is None:
         store.audit(ctx.session, group_line_id=ctx.chat_id, line_user_id=ctx.user_id, action=action,
                     outcome="refused", case_id=case.id if case else None, inbox_event_id=ctx.row.id)
-        ctx.reply(messages.text_message(ctx.text("grp_refused", agency=agency_name(link.agency_id))))
+        agency = agency_name(ctx.session, link.agency_id) or "-"
+        ctx.reply(messages.text_message(ctx.text("grp_refused", agency=agency)))
         return
     if case is None or not in_scope(link, case):  # another agency's case is not revealed either
         ctx.reply(messages.text_message(ctx.text("grp_no_case", ticket=ticket)))

@@ -28,8 +28,9 @@ from linebot.v3.webhooks import (
 from bot.context import Context
 from bot.events import judge
 from bot.handlers import follow, groups, message, postback, unsend
+from bot.people import fetch_profile
 from bot.services import Services, current_services
-from storage import inbox
+from storage import inbox, people
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -76,8 +77,11 @@ def _readable(payload: str) -> tuple[Event | None, str | None]:
 def _handle_one(services: Services, event_id: int) -> int | None:
     with services.transaction() as session:
         token = inbox.claim(session, event_id, services.settings.job_lease_seconds)
+        wanted = people.profile_wanted(session, event_id) if token is not None else None
     if token is None:
         return None  # done already, someone else has it, or an earlier event of the chat goes first
+    # Asked of LINE before the event's transaction opens: on SQLite that transaction holds the one write lock.
+    profile = fetch_profile(services, wanted) if wanted else None
     session = services.sessions()
     try:
         row = inbox.get(session, event_id)
@@ -90,7 +94,7 @@ def _handle_one(services: Services, event_id: int) -> int | None:
             next_id = inbox.next_in_chat(session, row.chat_id, event_id)
             session.commit()
             return next_id
-        context = Context(services, session, row, event)
+        context = Context(services, session, row, event, profile=profile)
         handler = HANDLERS.get(type(event))
         facts = {"event_id": event_id, "webhook_event_id": row.webhook_event_id, "event_type": row.event_type,
                  "is_redelivery": row.is_redelivery, "attempt": row.attempts}
@@ -99,7 +103,7 @@ def _handle_one(services: Services, event_id: int) -> int | None:
         else:
             handler(context)
             log.info("event handled", extra=facts)
-        jobs = context.flush()
+        context.flush()  # its rows are queued by the commit below (Services.after_commit), none on rollback
         if not inbox.mark_done(session, event_id, token):
             session.rollback()
             log.warning("lease lost; another worker handled the event", extra={"event_id": event_id})
@@ -116,6 +120,4 @@ def _handle_one(services: Services, event_id: int) -> int | None:
         return None
     finally:
         session.close()
-    for job, row_id in jobs:
-        services.jobs.enqueue(job, row_id)
     return next_id

@@ -140,11 +140,11 @@ def send(services, row) -> "object":
         response = requests.post(url, data=body, headers=headers, allow_redirects=False,
                                  timeout=services.settings.webhook_timeout_seconds)
     except Exception as exc:  # noqa: BLE001 - timeouts, refused connections, DNS: all retryable
-        return Outcome("retry", error=type(exc).__name__, delay=backoff(row.attempts))
+        return Outcome("retry", error=type(exc).__name__, delay=backoff(row.attempts, cap=services.settings.retry_cap_seconds))
     status = response.status_code
     if 200 <= status < 300:
         return Outcome("sent", via="webhook", request_id=str(status))
     detail = response.text[:2000] if response.text else None
     if status >= 500 or status in RETRYABLE:
-        return Outcome("retry", error=f"{status} {(detail or '')[:200]}".strip(), delay=backoff(row.attempts))
+        return Outcome("retry", error=f"{status} {(detail or '')[:200]}".strip(), delay=backoff(row.attempts, cap=services.settings.retry_cap_seconds))
     return Outcome("failed", error=f"{status} {(detail or '')[:200]}".strip(), status=status, details=detail)

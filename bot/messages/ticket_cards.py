@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from bot.casework.states import STATES
 from bot.messages import catalogue, text
@@ -26,8 +25,6 @@ BRAND = "#1E6B52"
 def thai_date(moment: datetime | None, lang: str, with_time: bool = False) -> str:
     if moment is None:
         return "-"
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
     local = moment.astimezone(BANGKOK)
     clock = f" {local:%H:%M}" if with_time else ""
     if lang == "en":
@@ -115,7 +112,7 @@ def _agency_of(case, agency_id: str | None, lang: str) -> str | None:
     """The agency's name for citizens, from the case's session (never its id)."""
     from sqlalchemy.orm import object_session
 
-    from bot.casework.filing import agency_name
+    from storage.staff import agency_name
 
     session = object_session(case)
     return agency_name(session, agency_id, lang) if session is not None and agency_id else None

@@ -168,11 +168,14 @@ def mask_public(text: str, names: tuple[str, ...] | list[str] = ()) -> str:
 
 def normalise_phone(text: str) -> str | None:
     """``text`` as a Thai phone number in its plain form (``0812345678``), or None when it is not one whole
-    phone number (a flow's "your phone?" answer). Thai digits, spaces, dashes, dots and +66 are accepted."""
+    phone number (a flow's "your phone?" answer). Thai digits, spaces, dashes, dots, brackets and 66/+66 are
+    accepted. The number itself is :data:`PHONE_RE`'s, the one phone pattern (masking finds what this takes)."""
     digits = re.sub(r"[\s\-().]", "", to_ascii_digits(text or ""))
-    if not re.fullmatch(r"(?:\+?66|0)(?:[689]\d{8}|[2-7]\d{7})", digits):
+    if digits.startswith("66"):
+        digits = "+" + digits  # typed without its plus: an answer to "your phone?" is only a number
+    if not PHONE_RE.fullmatch(digits):
         return None
-    return "0" + digits.removeprefix("+").removeprefix("66") if digits.lstrip("+").startswith("66") else digits
+    return "0" + digits.removeprefix("+66") if digits.startswith("+") else digits
 
 
 def phone_in(text: str) -> str | None:

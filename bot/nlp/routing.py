@@ -13,8 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-# The place parts live in bot.places (the one place list); these names stay importable from here.
-from bot.places import BANGKOK, bangkok_districts, provinces, resolve_district, resolve_province  # noqa: F401
+from bot.places import BANGKOK, bangkok_districts, provinces, resolve_district, resolve_province
 
 Level = Literal["national", "provincial", "local"]
 

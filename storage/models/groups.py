@@ -3,7 +3,7 @@
 Identity: the staff console's accounts (``StaffUser``) did not exist when this was written, so
 ``StaffMember`` is our own registration of LINE user ids as staff of an agency; ``staff_user_id`` is a plain
 nullable column (no foreign key yet) for the console to fill once its table lands.
-Province lists are JSON arrays of province *codes* (``bot.nlp.routing.resolve_province``).
+Province lists are JSON arrays of province *codes* (``bot.places.resolve_province``).
 """
 
 from __future__ import annotations

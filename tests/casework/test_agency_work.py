@@ -9,32 +9,29 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.casework import CaseDraft, assignment, cohandling, file_case, forwarding, proof
+from bot.casework import assignment, cohandling, forwarding, proof
 from bot.casework.lifecycle import TransitionError, change_status
 from bot.console.queue import queue_page
 from bot.messages.ticket_cards import timeline_card
-from storage import people
 from storage import staff as staff_store
 from storage.models import AuditEntry, Case, CaseForward, Category, StaffUser, utcnow
-from tests.casework.test_citizen_texts import assert_no_codes, shown
+from tests import factories
+from tests.support import assert_no_codes, shown
 
 WAIT = 20
 BANG_KAPI, MEA, PWA = "bma-district:1006", "mea", "mwa"
 
 
-def _file(services, line_user_id: str | None = None, agency: str = BANG_KAPI, category: str = "ถนน",
-          due_days: float = 15) -> int:
+def _file(services, line_user_id: str | None = None, due_days: float = 15) -> int:
+    """A road case of Bang Kapi, routed and timed from the seeded tables."""
     with services.transaction() as db:
         staff_store.seed_catalogue(db)
-        citizen_id = people.touch_citizen(db, line_user_id).id if line_user_id else None
-        case = file_case(db, CaseDraft(description="ถนนทรุดและท่อประปาแตก", category=category, agency_id=agency,
-                                       province="กรุงเทพมหานคร", target_days=due_days), citizen_id)
-        return case.id
+    return factories.filed(services, line_user_id, description="ถนนทรุดและท่อประปาแตก", category="ถนน",
+                           agency_id=BANG_KAPI, province="กรุงเทพมหานคร", target_days=due_days).id
 
 
 def _officer(db, username: str, agency: str) -> StaffUser:
-    return staff_store.add_staff(db, username=username, display_name=f"คุณ{username}", password_hash="x",
-                                 role="agency_staff", agency_id=agency)
+    return factories.staff(db, username, "agency_staff", agency)
 
 
 def test_an_invited_agency_co_handles_without_taking_the_case_and_the_citizen_reads_one_timeline(bot, line):

@@ -8,10 +8,7 @@ the timeline each of them can ask for, are read as a citizen reads them: only wh
 from __future__ import annotations
 
 import json
-import re
 
-from bot.casework import CaseDraft, file_case
-from bot.casework.filing import agency_name
 from bot.casework.lifecycle import change_status, forwarding_notes, rate
 from bot.casework.states import STATES
 from bot.console import work
@@ -19,52 +16,20 @@ from bot.messages import text
 from bot.messages.status_cards import status_card
 from bot.messages.ticket_cards import timeline_card
 from bot.nlp.routing import agencies
-from storage import people
 from storage.flows import add_supporter
 from storage.models import Case, OutboxMessage
+from storage.staff import agency_name
+from tests import factories
+from tests.support import assert_no_codes, shown
 
 PHRA_NAKHON, BANG_RAK = "bma-district:1001", "bma-district:1004"
-AGENCY_ID = re.compile(r"[a-z]+-[a-z-]*:\d+|:\d{4}\b|\bbma-")
-# English labels use the same words as some ids ("Not accepted"); a code shows as an id with "_" or alone.
-STATE_CODE = re.compile(r"\b(" + "|".join(s for s in STATES if "_" in s) + r")\b")
-TICKET = re.compile(r"DR-\d{4}-\d{6}")
-INTERNAL = ("citizen:", "staff:", "group:", "→")
-
-
-def shown(message: dict) -> list[str]:
-    """What LINE shows of a message object: texts, alt text and button labels (not postback data or links)."""
-    found: list[str] = []
-
-    def walk(node) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("text", "altText", "label") and isinstance(value, str):
-                    found.append(value)
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(message)
-    return found
-
-
-def assert_no_codes(strings: list[str], lang: str) -> None:
-    for said in strings:
-        assert not AGENCY_ID.search(said), said
-        assert not any(word in said for word in INTERNAL), said
-        assert not STATE_CODE.search(said) and said.strip() not in STATES, said
-        if lang == "th":
-            assert not re.search(r"[A-Za-z]", TICKET.sub("", said)), f"English in a Thai card: {said!r}"
 
 
 def take_the_case_everywhere(session) -> tuple[Case, str, str]:
-    thai = people.touch_citizen(session, "U" + "a" * 32)
-    english = people.touch_citizen(session, "U" + "b" * 32)
-    thai.language, english.language = "th", "en-US"
-    case = file_case(session, CaseDraft(description="ไฟดับทั้งซอย", category="แสงสว่าง", agency_id=PHRA_NAKHON,
-                                        province="กรุงเทพมหานคร", district="บางรัก"), thai.id)
+    thai = factories.citizen(session, "U" + "a" * 32, language="th")
+    english = factories.citizen(session, "U" + "b" * 32, language="en-US")
+    case = factories.case(session, thai, description="ไฟดับทั้งซอย", category="แสงสว่าง", agency_id=PHRA_NAKHON,
+                          province="กรุงเทพมหานคร", district="บางรัก")
     add_supporter(session, case.id, english.id, "ที่บ้านก็ดับค่ะ")
     case.agency_id = BANG_RAK  # a forward from a LINE group, as bot.groups.actions writes it
     note, note_en = forwarding_notes(session, PHRA_NAKHON, BANG_RAK)

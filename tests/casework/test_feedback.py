@@ -6,18 +6,17 @@ from urllib.parse import parse_qsl
 
 from sqlalchemy import select
 
-from bot.casework import CaseDraft, file_case
 from bot.casework.feedback import handle_feedback_postback
 from bot.casework.lifecycle import change_status
 from bot.context import Context
 from storage import people
 from storage.models import Case, InboxEvent
+from tests import factories
 
 
 def resolved_case(bot, user: str) -> int:
     with bot.app.app_context(), bot.services.transaction() as session:
-        citizen = people.touch_citizen(session, user)
-        case = file_case(session, CaseDraft(description="ไฟดับ", category="ไฟฟ้า"), citizen.id)
+        case = factories.case(session, factories.citizen(session, user), description="ไฟดับ", category="ไฟฟ้า")
         change_status(session, case, "accepted", "staff:1")
         change_status(session, case, "resolved", "staff:1", note="ซ่อมเสร็จแล้ว")
         return case.id
@@ -31,11 +30,9 @@ def tap(bot, user: str, data: str) -> bool:
                          payload="{}")
         ctx = Context(bot.services, session, row, event=None, citizen=people.get_citizen(session, user))
         handled = handle_feedback_postback(ctx, dict(parse_qsl(data)))
-        jobs = ctx.flush()
-        session.commit()
+        ctx.flush()
+        session.commit()  # queues the answer's delivery (Services.after_commit)
         session.close()
-    for job, row_id in jobs:
-        bot.services.jobs.enqueue(job, row_id)
     return handled
 
 

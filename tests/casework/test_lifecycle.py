@@ -7,14 +7,14 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from bot import create_app
-from bot.casework import CaseDraft, file_case
+from bot import create_app, stop_background
 from bot.casework.lifecycle import TransitionError, attach_citizen_message, change_status, reopen
 from bot.casework.states import STATES, TRANSITIONS
 from bot.messages import catalogue
 from storage import people
 from storage.models import Case, CaseAttachment, CaseMessage, OutboxMessage, StatusChange, StoredContent
 from tests.conftest import BotServer, make_settings
+from tests.factories import filed
 
 
 @pytest.fixture
@@ -26,12 +26,7 @@ def linked_bot(database_url, emulator_server, line):
     server.stop()
 
 
-def new_case(services, line_user_id: str, language: str = "th", agency: str | None = "bma-district:1004") -> int:
-    with services.transaction() as session:
-        citizen = people.touch_citizen(session, line_user_id)
-        citizen.language = language
-        case = file_case(session, CaseDraft(description="หลุมบนถนน", category="ถนน", agency_id=agency), citizen.id)
-        return case.id
+ROAD = {"description": "หลุมบนถนน", "category": "ถนน", "agency_id": "bma-district:1004"}
 
 
 def outbox_rows(services) -> list[OutboxMessage]:
@@ -52,7 +47,7 @@ def test_every_state_has_a_thai_and_english_label_and_known_transitions():
 
 def test_a_status_change_pushes_a_card_with_status_note_agency_and_timeline_link(linked_bot, line):
     user = line.create_user()["user_id"]
-    case_id = new_case(linked_bot.services, user)
+    case_id = filed(linked_bot.services, user, language="th", **ROAD).id
     with linked_bot.app.app_context(), linked_bot.services.transaction() as session:
         case = session.get(Case, case_id)
         change = change_status(session, case, "forwarded", "staff:7", note="ส่งให้สำนักการโยธาแล้ว")
@@ -70,7 +65,7 @@ def test_a_status_change_pushes_a_card_with_status_note_agency_and_timeline_link
 
 def test_the_change_and_its_notification_commit_together_or_not_at_all(app, line):
     services = app.extensions["siang"]
-    case_id = new_case(services, line.create_user()["user_id"])
+    case_id = filed(services, line.create_user()["user_id"], language="th", **ROAD).id
     with app.app_context():
         session = services.sessions()
         change_status(session, session.get(Case, case_id), "accepted", "api:bma")
@@ -84,7 +79,7 @@ def test_the_change_and_its_notification_commit_together_or_not_at_all(app, line
 
 def test_a_move_the_lifecycle_does_not_allow_is_refused_and_writes_nothing(app, line):
     services = app.extensions["siang"]
-    case_id = new_case(services, line.create_user()["user_id"])
+    case_id = filed(services, line.create_user()["user_id"], language="th", **ROAD).id
     with app.app_context(), services.transaction() as session:
         case = session.get(Case, case_id)
         with pytest.raises(TransitionError, match="received -> closed"):
@@ -96,7 +91,7 @@ def test_a_move_the_lifecycle_does_not_allow_is_refused_and_writes_nothing(app, 
 
 def test_resolving_sets_the_date_and_asks_for_a_rating_rejection_shows_the_reason(bot, line):
     user = line.create_user(language="en")["user_id"]
-    case_id = new_case(bot.services, user, language="en")
+    case_id = filed(bot.services, user, language="en", **ROAD).id
     with bot.app.app_context(), bot.services.transaction() as session:
         case = session.get(Case, case_id)
         change_status(session, case, "accepted", "group:C1")
@@ -120,7 +115,7 @@ def test_resolving_sets_the_date_and_asks_for_a_rating_rejection_shows_the_reaso
 def test_citizens_who_unfollowed_or_were_deleted_get_nothing(app, line):
     services = app.extensions["siang"]
     gone, deleted = line.create_user()["user_id"], line.create_user()["user_id"]
-    first, second = new_case(services, gone), new_case(services, deleted)
+    first, second = (filed(services, user, language="th", **ROAD).id for user in (gone, deleted))
     with app.app_context(), services.transaction() as session:
         people.get_citizen(session, gone).active = False
         session.get(Case, second).citizen_id = None  # what deleting a citizen's data leaves
@@ -135,7 +130,7 @@ def test_citizens_who_unfollowed_or_were_deleted_get_nothing(app, line):
 def test_messages_of_a_citizen_whose_case_waits_for_information_are_attached(app, line):
     services = app.extensions["siang"]
     user = line.create_user()["user_id"]
-    case_id = new_case(services, user)
+    case_id = filed(services, user, language="th", **ROAD).id
     with services.transaction() as session:
         citizen = people.get_citizen(session, user)
         assert attach_citizen_message(session, citizen.id, text="บ้านเลขที่ 12") is None  # not waiting
@@ -152,3 +147,25 @@ def test_messages_of_a_citizen_whose_case_waits_for_information_are_attached(app
         texts = list(session.scalars(select(CaseMessage.text).where(CaseMessage.case_id == case_id)))
         assert texts == ["บ้านเลขที่ 12", None]
         assert session.scalar(select(func.count()).select_from(CaseAttachment)) == 1
+
+
+def test_a_status_change_outside_any_app_context_queues_its_push_with_the_timeline_link(database_url,
+                                                                                         emulator_server, line):
+    """A script, a thread or a worker changing a case with only a ``Services`` (no Flask app context) gets
+    what a console request gets: the citizen's card carries the timeline link and its delivery is queued at
+    the commit (it used to say nothing of the link and leave the row to the sweeper)."""
+    app = create_app(make_settings(database_url, emulator_server.base_url,
+                                   timeline_base_url="https://siang.example.go.th"))
+    services = app.extensions["siang"]
+    try:
+        case_id = filed(services, line.create_user()["user_id"], language="th", **ROAD).id
+        before = services.jobs.waiting()
+        with services.transaction() as session:
+            case = session.get(Case, case_id)
+            change_status(session, case, "accepted", "script")
+            ticket = case.ticket
+        [row] = [r for r in outbox_rows(services) if r.case_id == case_id and r.recipient.startswith("U")]
+        assert f"https://siang.example.go.th/cases/{ticket}" in row.messages
+        assert services.jobs.waiting()[len(before):] == [("deliver_outbox", row.id)]
+    finally:
+        stop_background(app)

@@ -14,7 +14,8 @@ from storage import staff as staff_store
 from storage.models import AuditEntry, Case, OutboxMessage, StatusChange
 from tests.console.conftest import login, make_staff, token
 from tests.flows.conftest import Chat, settings  # noqa: F401 - the flows' settings (flood control raised)
-from tests.groups.conftest import Groups, wait_until
+from tests.groups.conftest import Groups
+from tests.support import wait_until
 
 BANG_RAK = "bma-district:1004"
 UNSURE = understanding.Understanding(None, 0.2, False, [("ถนน", 0.2), ("แสงสว่าง", 0.1)])

@@ -10,7 +10,7 @@ import pytest
 
 from bot.api.openapi import OPENAPI
 from storage import staff as staff_store
-from tests.console.conftest import make_case
+from tests.factories import console_case
 
 
 def check(payload, schema_name: str) -> None:
@@ -49,8 +49,8 @@ def test_the_openapi_document_is_valid_and_covers_every_route(console):
 
 
 def test_an_agency_key_reads_and_moves_only_its_own_cases(console, services, keys):
-    mine = make_case(services, agency_id="bma")
-    theirs = make_case(services, agency_id="mea")
+    mine = console_case(services, agency_id="bma")
+    theirs = console_case(services, agency_id="mea")
     client = console.test_client()
     assert client.get("/api/v1/cases").status_code == 401
     assert client.get("/api/v1/cases", headers={"Authorization": "Bearer sk_nope"}).status_code == 401
@@ -78,3 +78,29 @@ def test_an_agency_key_reads_and_moves_only_its_own_cases(console, services, key
     with services.transaction() as db:
         actions = [e.action for e in staff_store.audit_entries(db)]
     assert "case_status" in actions
+
+
+def test_every_route_naming_a_case_answers_another_agencys_case_as_a_missing_one(console, services, keys):
+    """One own-case lookup: reading, moving, referencing or commenting on another agency's case is the same 404
+    as a ticket that does not exist, and changes nothing."""
+    from storage.models import Case, CaseNote, StatusChange
+    from storage.models.integrations import CaseReference
+
+    theirs = console_case(services, agency_id="mea")
+
+    def state():
+        with services.transaction() as db:
+            case = db.query(Case).filter_by(ticket=theirs).one()
+            return (case.status, *(db.query(model).filter_by(case_id=case.id).count()
+                                   for model in (StatusChange, CaseReference, CaseNote)))
+
+    before = state()
+    client = console.test_client()
+    calls = (("get", "", None), ("post", "/status", {"status": "accepted"}),
+             ("post", "/references", {"kind": "1111", "value": "R-1"}), ("post", "/comments", {"text": "รับทราบ"}))
+    for method, tail, body in calls:
+        for ticket in (theirs, "XX-0000-000"):
+            answer = getattr(client, method)(f"/api/v1/cases/{ticket}{tail}", json=body, headers=keys["bma"])
+            assert answer.status_code == 404, (tail, ticket, answer.get_json())
+            assert answer.get_json() == {"error": {"code": "not_found", "message": f"no case {ticket} for this agency"}}
+    assert state() == before

@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from emulator.assets import sample_png
 from storage.models import AuditEntry, Case, CasePart, StatusChange
-from tests.console.conftest import make_case, make_staff, seed
-from tests.console.test_browser import sign_in
-from tests.groups.conftest import wait_until
+from tests.console.conftest import make_staff, seed
+from tests.factories import console_case
+from tests.support import sign_in, wait_until
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.parametrize("database_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
@@ -33,7 +33,7 @@ def test_two_agencies_work_one_case_and_the_citizen_sees_the_note_and_the_after_
     services.settings = services.settings.with_overrides(media_base_url=bot.url)
     seed(services)
     citizen = line.create_user("สมศรี มีสุข")["user_id"]
-    ticket = make_case(services, line_user_id=citizen, agency_id=LEAD, description="ถนนทรุดเพราะท่อประปาแตก")
+    ticket = console_case(services, line_user_id=citizen, agency_id=LEAD, description="ถนนทรุดเพราะท่อประปาแตก")
     make_staff(services, "admin", "administrator")
     make_staff(services, "lead1", "agency_staff", agency_id=LEAD)
     make_staff(services, "lead2", "agency_staff", agency_id=LEAD)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storage.models import AuditEntry, Case, CaseForward, ResponseTemplate
-from tests.console.conftest import login, make_case, make_staff, token
+from tests.console.conftest import login, make_staff, token
+from tests.factories import console_case
 
 LEAD, CO = "bma", "mwa"
 
@@ -19,7 +20,7 @@ def _case(services, ticket: str) -> Case:
 
 
 def test_a_co_handler_works_its_part_but_not_the_leads_case(console, services):
-    ticket = make_case(services, agency_id=LEAD)
+    ticket = console_case(services, agency_id=LEAD)
     make_staff(services, "lead", "agency_staff", agency_id=LEAD)
     make_staff(services, "water", "agency_staff", agency_id=CO)
     lead, water = console.test_client(), console.test_client()
@@ -43,7 +44,7 @@ def test_a_co_handler_works_its_part_but_not_the_leads_case(console, services):
 
 
 def test_a_forward_back_is_refused_to_staff_and_flagged_when_an_administrator_confirms_it(console, services):
-    ticket = make_case(services, agency_id=LEAD)
+    ticket = console_case(services, agency_id=LEAD)
     make_staff(services, "lead", "agency_staff", agency_id=LEAD)
     make_staff(services, "mea1", "agency_staff", agency_id="mea")
     make_staff(services, "admin", "administrator")

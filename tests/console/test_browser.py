@@ -11,26 +11,20 @@ import pytest
 from sqlalchemy import select
 
 from storage.models import Case, CategoryCorrection
-from tests.console.conftest import PASSWORD, make_case, make_staff, seed
+from tests.console.conftest import make_staff, seed
+from tests.factories import console_case
+from tests.support import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 WAIT = 30
-
-
-def sign_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/console/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("#login-button")
-    page.wait_for_selector("header.top form")
 
 
 def test_a_case_is_worked_end_to_end_and_the_citizen_hears_each_step(bot, line, page, tmp_path):
     services = bot.services
     seed(services)
     user = line.create_user("สมศรี มีสุข")["user_id"]
-    ticket = make_case(services, line_user_id=user, agency_id="bma", description="ไฟถนนดับทั้งซอย มืดมาก")
-    other = make_case(services, agency_id="mea")
+    ticket = console_case(services, line_user_id=user, agency_id="bma", description="ไฟถนนดับทั้งซอย มืดมาก")
+    other = console_case(services, agency_id="mea")
     make_staff(services, "bma1", "agency_staff", agency_id="bma")
     make_staff(services, "mea1", "agency_staff", agency_id="mea")
     make_staff(services, "exec", "executive")

@@ -11,11 +11,12 @@ from sqlalchemy import func, select
 
 from storage.models import Case, FlowState
 from tests.console.conftest import make_staff, seed
-from tests.console.test_browser import WAIT, sign_in
 from tests.flows.conftest import Chat
-from tests.groups.conftest import AGENCY, Groups, wait_until
+from tests.groups.conftest import AGENCY, Groups
+from tests.support import sign_in, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)]
+WAIT = 30
 STORY = "ไฟถนนดับทั้งซอยมาหนึ่งสัปดาห์แล้ว มืดมาก อันตราย ซอยรามคำแหง 24 เขตบางกะปิ"
 
 

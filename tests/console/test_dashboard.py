@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from bot.console import figures
 from storage.models import Case, utcnow
-from tests.console.conftest import login, make_case, make_staff
+from tests.console.conftest import login, make_staff
+from tests.factories import console_case
 
 
 def _shape(services, ticket: str, *, age_days: float, resolved_after: float | None = None, status: str | None = None,
@@ -29,10 +30,11 @@ def _shape(services, ticket: str, *, age_days: float, resolved_after: float | No
 
 def test_figures_count_received_resolved_open_and_overdue_and_time_to_resolve(services):
     for resolved_after, rating in ((2, 5), (4, 4), (6, 2)):
-        _shape(services, make_case(services, agency_id="bma"), age_days=8, resolved_after=resolved_after, rating=rating)
-    _shape(services, make_case(services, agency_id="mea", category="ไฟฟ้า"), age_days=3, due_in_days=-1)
-    _shape(services, make_case(services, agency_id="mea", category="ไฟฟ้า"), age_days=1, due_in_days=5)
-    _shape(services, make_case(services, agency_id="bma"), age_days=100, due_in_days=-50)  # old, still open
+        _shape(services, console_case(services, agency_id="bma"), age_days=8, resolved_after=resolved_after,
+               rating=rating)
+    _shape(services, console_case(services, agency_id="mea", category="ไฟฟ้า"), age_days=3, due_in_days=-1)
+    _shape(services, console_case(services, agency_id="mea", category="ไฟฟ้า"), age_days=1, due_in_days=5)
+    _shape(services, console_case(services, agency_id="bma"), age_days=100, due_in_days=-50)  # old, still open
     now = utcnow()
     with services.transaction() as db:
         f = figures.compute(db, now - timedelta(days=30), now + timedelta(seconds=1), {"ถนน": 3.0})
@@ -48,7 +50,7 @@ def test_figures_count_received_resolved_open_and_overdue_and_time_to_resolve(se
 
 
 def test_the_dashboard_page_shows_thai_labels_to_executives(console, services):
-    _shape(services, make_case(services, agency_id="bma"), age_days=2, resolved_after=1, rating=4)
+    _shape(services, console_case(services, agency_id="bma"), age_days=2, resolved_after=1, rating=4)
     make_staff(services, "exec", "executive")
     client = console.test_client()
     login(client, "exec")
@@ -61,9 +63,9 @@ def test_one_pass_per_row_set_keeps_real_null_keys_apart_from_rolled_up_columns(
     """The grouped passes (GROUPING SETS on PostgreSQL, one GROUP BY per set on SQLite) give every dimension
     the same totals, count a case without province/agency under the key None, and leave cases without
     coordinates off the map."""
-    _shape(services, make_case(services, agency_id="bma"), age_days=5, resolved_after=1, rating=5)
-    _shape(services, make_case(services, agency_id="bma", province=None), age_days=2, due_in_days=-1)
-    ticket = make_case(services, agency_id="mea", category="ไฟฟ้า", province=None)
+    _shape(services, console_case(services, agency_id="bma"), age_days=5, resolved_after=1, rating=5)
+    _shape(services, console_case(services, agency_id="bma", province=None), age_days=2, due_in_days=-1)
+    ticket = console_case(services, agency_id="mea", category="ไฟฟ้า", province=None)
     _shape(services, ticket, age_days=1, due_in_days=3)
     with services.transaction() as db:
         case = db.scalar(select(Case).where(Case.ticket == ticket))

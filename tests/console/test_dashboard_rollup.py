@@ -14,7 +14,8 @@ from bot.console import figures, work
 from storage import case_stats
 from storage.migrate import downgrade, upgrade
 from storage.models import Case, utcnow
-from tests.console.conftest import make_case, make_staff
+from tests.console.conftest import make_staff
+from tests.factories import console_case
 
 UTC = timezone.utc
 # From 17:00 to 24:00 UTC Bangkok's date is a day ahead of UTC's, so a Bangkok midnight, a month's first day or a
@@ -128,7 +129,7 @@ def test_every_case_change_shows_on_the_dashboard_at_once(services, now):
     """Filing, resolving, rating, a category fix, forwarding to another agency and deleting each show on the
     next page, read from the roll-up, without any refresh step."""
     assert _page(services, now).totals.received == 0
-    ticket = make_case(services, agency_id="bma", category="ถนน", now=now)
+    ticket = console_case(services, agency_id="bma", category="ถนน", now=now)
     f = _page(services, now)
     assert (f.totals.received, f.totals.resolved, f.totals.open) == (1, 0, 1) and _by(f, "agency") == {"bma": (1, 0)}
     assert sum(c["n"] for c in f.map_cells) == 1
@@ -167,8 +168,8 @@ def test_every_case_change_shows_on_the_dashboard_at_once(services, now):
 def test_the_roll_up_equals_the_cases_after_a_mix_of_changes(services, now):
     """After filings spread over days, bulk updates of dates, agencies and ratings, and a rolled-back change,
     the roll-up's breakdowns are exactly a recount of the cases of the same days; so is the open work."""
-    tickets = [make_case(services, agency_id=("bma", "mea", "pwa")[n % 3], category=("ถนน", "ไฟฟ้า")[n % 2],
-                         province=("กรุงเทพมหานคร", None)[n % 2], now=now) for n in range(12)]
+    tickets = [console_case(services, agency_id=("bma", "mea", "pwa")[n % 3], category=("ถนน", "ไฟฟ้า")[n % 2],
+                            province=("กรุงเทพมหานคร", None)[n % 2], now=now) for n in range(12)]
     with services.transaction() as db:
         for n, ticket in enumerate(tickets):
             case = _case(db, ticket)
@@ -214,7 +215,7 @@ def test_a_change_inside_a_long_period_shows_at_once(services, monkeypatch, now)
         with services.transaction() as db:
             return figures.compute(db, start, end, {}, now)
 
-    ticket = make_case(services, agency_id="bma", category="ถนน", now=now)
+    ticket = console_case(services, agency_id="bma", category="ถนน", now=now)
     with services.transaction() as db:
         _case(db, ticket).created_at = filed
     f = year()
@@ -245,7 +246,7 @@ def test_the_monthly_roll_up_equals_the_cases_after_a_mix_of_changes(services, n
     period (the UTC date before), moved across month boundaries, re-routed in bulk, resolved, rated, deleted, and
     a rolled-back change: every long period (whole months plus edge days), and periods ending at this second,
     equal a recount of the cases."""
-    tickets = [make_case(services, agency_id=("bma", "mea", "pwa")[n % 3], category=("ถนน", "ไฟฟ้า")[n % 2], now=now)
+    tickets = [console_case(services, agency_id=("bma", "mea", "pwa")[n % 3], category=("ถนน", "ไฟฟ้า")[n % 2], now=now)
                for n in range(14)]
     with services.transaction() as db:
         for n, ticket in enumerate(tickets):
@@ -271,7 +272,7 @@ def test_the_monthly_roll_up_equals_the_cases_after_a_mix_of_changes(services, n
     boundaries = [_bangkok_midnight(months[0]), _bangkok_midnight(months[1]), periods[2][0], periods[3][0]]
     for n, boundary in enumerate(boundaries):  # a second before and after; resolved across the next boundary
         for shift, category in ((-1, "ถนน"), (1, "น้ำ")):
-            ticket = make_case(services, agency_id="bma", category=category, now=now)
+            ticket = console_case(services, agency_id="bma", category=category, now=now)
             with services.transaction() as db:
                 case = _case(db, ticket)
                 case.created_at = boundary + timedelta(seconds=shift)
@@ -328,7 +329,7 @@ def test_a_period_splits_into_whole_bangkok_days_and_partial_edges(now):
 
 def test_long_periods_read_percentiles_from_the_histogram_within_a_day(services, monkeypatch, now):
     for n in range(9):
-        ticket = make_case(services, now=now)
+        ticket = console_case(services, now=now)
         with services.transaction() as db:
             case = _case(db, ticket)
             case.created_at = now - timedelta(days=20)
@@ -352,7 +353,7 @@ def test_the_migrations_backfill_the_roll_ups_from_existing_cases(services, data
     make_staff(services, "exec", "executive")
     month = _bangkok_midnight(now.astimezone(figures.BANGKOK).date().replace(day=1))
     for n in range(4):
-        ticket = make_case(services, agency_id="bma", now=now)
+        ticket = console_case(services, agency_id="bma", now=now)
         with services.transaction() as db:
             case = _case(db, ticket)
             case.created_at = month + timedelta(seconds=(-1, 1)[n % 2])
@@ -365,7 +366,7 @@ def test_the_migrations_backfill_the_roll_ups_from_existing_cases(services, data
     before = _page(services, now)
     downgrade(database_url, "0020")
     try:
-        make_case(services, agency_id="bma", now=now)  # counted by the triggers of 0016, put back
+        console_case(services, agency_id="bma", now=now)  # counted by the triggers of 0016, put back
         with services.engine.begin() as connection:
             filed = dict(connection.execute(text(
                 "SELECT dimension, sum(received) FROM case_daily_stats GROUP BY dimension")).all())

@@ -12,14 +12,15 @@ from sqlalchemy import select
 
 from bot.cli import main
 from storage.models import Case
-from tests.console.conftest import login, make_case, make_staff, token
+from tests.console.conftest import login, make_staff, token
+from tests.factories import console_case
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def test_cases_export_as_csv_for_the_period_without_personal_data_and_scoped(console, services):
-    mine = make_case(services, agency_id="bma")
-    theirs = make_case(services, agency_id="mea")
+    mine = console_case(services, agency_id="bma")
+    theirs = console_case(services, agency_id="mea")
     make_staff(services, "bma1", "agency_staff", agency_id="bma")
     client = console.test_client()
     login(client, "bma1")
@@ -36,8 +37,8 @@ def test_the_export_days_are_bangkok_days_on_sqlite_too(console, services):
 
     (SQLite keeps no offset: without the UTC column type the period's Bangkok midnights were compared as UTC.)"""
     bangkok = timezone(timedelta(hours=7))
-    early = make_case(services, agency_id="bma", now=datetime(2026, 3, 1, 0, 30, tzinfo=bangkok))
-    late = make_case(services, agency_id="bma", now=datetime(2026, 2, 28, 23, 30, tzinfo=bangkok))
+    early = console_case(services, agency_id="bma", now=datetime(2026, 3, 1, 0, 30, tzinfo=bangkok))
+    late = console_case(services, agency_id="bma", now=datetime(2026, 2, 28, 23, 30, tzinfo=bangkok))
     make_staff(services, "bma1", "agency_staff", agency_id="bma")
     client = console.test_client()
     login(client, "bma1")
@@ -54,7 +55,7 @@ def test_the_export_days_are_bangkok_days_on_sqlite_too(console, services):
 
 
 def test_category_corrections_are_stored_and_exported_for_training(console, services, monkeypatch):
-    ticket = make_case(services, agency_id="bma", description="ไฟถนนดับทั้งซอย")
+    ticket = console_case(services, agency_id="bma", description="ไฟถนนดับทั้งซอย")
     make_staff(services, "bma1", "agency_staff", agency_id="bma")
     client = console.test_client()
     login(client, "bma1")
@@ -67,7 +68,7 @@ def test_category_corrections_are_stored_and_exported_for_training(console, serv
 
 
 def test_every_staff_action_lands_in_the_audit_log_which_only_administrators_read(console, services):
-    ticket = make_case(services, agency_id="bma")
+    ticket = console_case(services, agency_id="bma")
     make_staff(services, "admin", "administrator")
     make_staff(services, "bma1", "agency_staff", agency_id="bma")
     worker = console.test_client()

@@ -11,7 +11,8 @@ from urllib.parse import quote, urlencode
 import pytest
 
 from storage import staff as staff_store
-from tests.console.conftest import login, make_case, make_staff
+from tests.console.conftest import login, make_staff
+from tests.factories import console_case
 
 PARAMS = ("page", "from", "to", "start_date", "end_date", "updated_since", "limit", "status", "topic", "q", "sort",
           "next", "service_request_id", "service_code", "actor", "action", "period", "province", "category",
@@ -52,7 +53,7 @@ def _paths(rule, known: dict[str, str]) -> list[str]:
 
 @pytest.fixture
 def signed_in(console, services):
-    ticket = make_case(services, line_user_id="U" + "1" * 32)
+    ticket = console_case(services, line_user_id="U" + "1" * 32)
     make_staff(services, "admin", "administrator")
     with services.transaction() as db:
         _, key = staff_store.create_api_key(db, name="bma", scope="agency", agency_id="bma", created_by="t")

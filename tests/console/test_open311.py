@@ -9,14 +9,14 @@ from sqlalchemy import select
 
 from storage import staff as staff_store
 from storage.models import Case
-from tests.console.conftest import make_case
+from tests.factories import console_case
 
 PERSONAL = ("0812345678", "สมชาย", "U" + "1" * 32, "บ้านเลขที่ 99")
 
 
 @pytest.fixture
 def ticket(services):
-    return make_case(services, line_user_id="U" + "1" * 32, address="บ้านเลขที่ 99 ซอยสุขใจ")
+    return console_case(services, line_user_id="U" + "1" * 32, address="บ้านเลขที่ 99 ซอยสุขใจ")
 
 
 def test_services_list_the_categories_in_json_and_xml(console):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.groups.cards import case_card
 from storage import staff as staff_store
 from storage.models import Case
-from tests.console.conftest import make_case
+from tests.factories import console_case
 
 STORY = ("นายสมปอง ใจดี ข้างบ้านเลขที่ 123/45 เผาขยะทุกคืน คุณวิชัยก็เห็น ประยุทธ์ถ่ายรูปไว้แล้ว "
          "โทร 0812345678")
@@ -23,8 +23,8 @@ SECRETS = ("สมปอง", "ใจดี", "123/45", "วิชัย", "ป�
 @pytest.fixture
 def cases(services):
     """The same story, once named and once anonymous, from a citizen whose LINE name is ประยุทธ์ มั่นคง."""
-    tickets = [make_case(services, line_user_id="U" + "7" * 32, display_name="ประยุทธ์ มั่นคง", description=STORY,
-                         anonymous=anonymous, address="บ้านเลขที่ 88/8 ซอยสุขใจ", district="จตุจักร")
+    tickets = [console_case(services, line_user_id="U" + "7" * 32, display_name="ประยุทธ์ มั่นคง", description=STORY,
+                            anonymous=anonymous, address="บ้านเลขที่ 88/8 ซอยสุขใจ", district="จตุจักร")
                for anonymous in (False, True)]
     with services.transaction() as db:
         case = db.scalar(select(Case).where(Case.ticket == tickets[0]))
@@ -101,7 +101,7 @@ def test_open311_refuses_what_would_break_the_public_feeds(console, services, fi
 
 def test_feeds_stay_parseable_whatever_a_citizen_typed_in_chat(console, services):
     """LINE text may carry control characters; the XML feed drops them rather than break."""
-    make_case(services, description="ไฟดับ\x0b\x1f\x08ทั้งซอย", anonymous=True)
+    console_case(services, description="ไฟดับ\x0b\x1f\x08ทั้งซอย", anonymous=True)
     client = console.test_client()
     _assert_feeds_parse(client)
     assert "ไฟดับทั้งซอย" in client.get("/open311/v2/requests.xml").get_data(as_text=True)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.console.conftest import login, make_case, make_staff, token
+from tests.console.conftest import login, make_staff, token
+from tests.factories import console_case
 
 
 @pytest.fixture
 def two_agencies(services):
-    mine = make_case(services, line_user_id="U" + "1" * 32, agency_id="bma")
-    theirs = make_case(services, line_user_id="U" + "2" * 32, agency_id="mea", description="ไฟฟ้าดับทั้งซอย")
+    mine = console_case(services, line_user_id="U" + "1" * 32, agency_id="bma")
+    theirs = console_case(services, line_user_id="U" + "2" * 32, agency_id="mea", description="ไฟฟ้าดับทั้งซอย")
     make_staff(services, "bma1", "agency_staff", agency_id="bma")
     make_staff(services, "exec", "executive")
     make_staff(services, "news", "announcer")
@@ -31,7 +32,7 @@ def test_an_agency_user_sees_only_its_agencys_cases_and_cannot_open_another_by_u
 
 
 def test_provinces_narrow_an_agency_users_cases(console, services, two_agencies):
-    other_province = make_case(services, agency_id="bma", province="นนทบุรี")
+    other_province = console_case(services, agency_id="bma", province="นนทบุรี")
     make_staff(services, "bma-bkk", "agency_staff", agency_id="bma", provinces="กรุงเทพมหานคร")
     client = console.test_client()
     login(client, "bma-bkk")
@@ -64,8 +65,8 @@ def test_an_announcer_publishes_nothing_about_cases_and_sees_no_case(console, tw
 
 def test_the_agency_worker_sees_the_citizen_but_not_when_the_case_is_anonymous(console, services, two_agencies):
     mine, _ = two_agencies
-    hidden = make_case(services, line_user_id="U" + "3" * 32, agency_id="bma", anonymous=True,
-                       display_name="ผู้ไม่ประสงค์ออกนาม")
+    hidden = console_case(services, line_user_id="U" + "3" * 32, agency_id="bma", anonymous=True,
+                          display_name="ผู้ไม่ประสงค์ออกนาม")
     client = console.test_client()
     login(client, "bma1")
     assert "สมชาย ใจดี" in client.get(f"/console/cases/{mine}").get_data(as_text=True)

@@ -8,8 +8,10 @@ from sqlalchemy import select
 
 from storage import flows as flow_store
 from storage.models import Case, GroupAction, HandoverRequest, OutboxMessage
-from tests.console.conftest import login, make_case, make_staff, token
-from tests.groups.conftest import AGENCY, Groups, buttons, wait_until
+from tests.console.conftest import login, make_staff, token
+from tests.factories import console_case
+from tests.groups.conftest import AGENCY, Groups, buttons
+from tests.support import wait_until
 
 
 def _handover(services, ticket: str, message: str) -> int:
@@ -21,8 +23,8 @@ def _handover(services, ticket: str, message: str) -> int:
 
 @pytest.fixture
 def handovers(services):
-    mine = make_case(services, line_user_id="U" + "1" * 32, agency_id="bma")
-    theirs = make_case(services, line_user_id="U" + "2" * 32, agency_id="mea")
+    mine = console_case(services, line_user_id="U" + "1" * 32, agency_id="bma")
+    theirs = console_case(services, line_user_id="U" + "2" * 32, agency_id="mea")
     make_staff(services, "bma1", "agency_staff", agency_id="bma")
     make_staff(services, "admin", "administrator")
     return _handover(services, mine, "ขอคุยเรื่องถนนของกทม"), _handover(services, theirs, "ขอคุยเรื่องไฟฟ้าของกฟน")
@@ -58,8 +60,8 @@ def test_agency_staff_cannot_answer_another_agencys_citizen(console, services, h
 
 
 def test_executives_see_the_district_and_province_but_not_the_house_or_its_coordinates(console, services):
-    ticket = make_case(services, line_user_id="U" + "3" * 32, address="บ้านเลขที่ 88/8 ซอยสุขใจ", district="จตุจักร",
-                       description="นายสมปอง ข้างบ้านเลขที่ 12 เผาขยะ")
+    ticket = console_case(services, line_user_id="U" + "3" * 32, address="บ้านเลขที่ 88/8 ซอยสุขใจ", district="จตุจักร",
+                          description="นายสมปอง ข้างบ้านเลขที่ 12 เผาขยะ")
     make_staff(services, "exec", "executive")
     make_staff(services, "bma1", "agency_staff", agency_id="bma")
     executive, officer = console.test_client(), console.test_client()

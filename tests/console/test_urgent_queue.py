@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from tests.console.conftest import login, make_case, make_staff
+from tests.console.conftest import login, make_staff
+from tests.factories import console_case
 
 
 def tickets_in_order(html: str) -> list[str]:
@@ -12,8 +13,8 @@ def tickets_in_order(html: str) -> list[str]:
 
 
 def test_an_urgent_case_is_first_in_its_agencys_queue_and_flagged_whatever_the_sort(console, services):
-    urgent = make_case(services, agency_id="bma", description="มีคนโดนไฟดูดที่เสาไฟหน้าตลาด", urgent=True)
-    ordinary = [make_case(services, agency_id="bma") for _ in range(3)]  # newer: first by date alone
+    urgent = console_case(services, agency_id="bma", description="มีคนโดนไฟดูดที่เสาไฟหน้าตลาด", urgent=True)
+    ordinary = [console_case(services, agency_id="bma") for _ in range(3)]  # newer: first by date alone
     make_staff(services, "bma1", "agency_staff", agency_id="bma")
     client = console.test_client()
     login(client, "bma1")

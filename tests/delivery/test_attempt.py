@@ -59,3 +59,9 @@ def test_backoff_grows_with_full_jitter_up_to_its_cap():
         assert all(0.5 <= delay <= min(300.0, 0.5 * 2 ** attempt) for delay in delays)
     late = [backoff(20) for _ in range(200)]
     assert max(late) > 150 and min(late) < 150  # spread over the whole range, so workers do not retry in step
+
+
+def test_the_retry_cap_setting_bounds_every_wait_lines_refusals_ask_for():
+    for refused in (refusal(500), refusal(429, "{}"), refusal(401)):
+        delays = [classify(refused, "push", 15, lambda: {"exhausted": False}, cap=4.0).delay for _ in range(100)]
+        assert max(delays) <= 5.0 and max(delays) > 1.0  # 401's base (5 s) is the least a retry waits

@@ -109,7 +109,8 @@ def test_a_worker_process_killed_after_line_carried_out_the_reply_does_not_repea
     from sqlalchemy import create_engine, select, text
 
     from storage.db import make_engine, make_sessionmaker
-    from tests.delivery.conftest import enqueue_all, wait_until_sent
+    from tests.delivery.conftest import wait_until_sent
+    from tests.support import enqueue_all
 
     engine = make_engine(pg_url)
     sessions = make_sessionmaker(engine)

@@ -19,38 +19,7 @@ from storage.models import (
     StoredContent,
 )
 from tests.flows.conftest import rows
-
-STORY = "ไฟถนนหน้าบ้านดับมาสามวันแล้ว ซอยมืดมาก เด็กเดินกลับบ้านอันตราย"
-
-
-def start(chat):
-    chat.tap_data("menu=complaint")
-    if "ยินยอม" in chat.labels:
-        chat.tap("ยินยอม")
-    assert "เล่าเรื่องที่พบ" in chat.said
-
-
-def choose_category_if_asked(chat, label: str | None = None):
-    if "ไม่ใช่ทั้งหมด" in chat.labels:
-        chat.tap(label if label in chat.labels else chat.labels[0], expect=2)
-
-
-def to_summary(chat):
-    """After the last answer: the category if the model is unsure, a similar case if one is near, then the
-    summary with its "send" button."""
-    choose_category_if_asked(chat)
-    if "แจ้งเรื่องใหม่" in chat.labels:
-        chat.tap("แจ้งเรื่องใหม่", expect=2)
-    assert "ยืนยันส่งเรื่อง" in chat.labels, chat.said
-
-
-def walk_to_confirm(chat, story: str = STORY, place: str = "หน้าตลาดสด อ.เมือง จ.ขอนแก่น"):
-    """From the menu: the story (no place in it), then the place; the summary follows."""
-    start(chat)
-    chat.send(story)
-    assert "เกิดเหตุที่ไหน" in chat.said
-    chat.send(place)  # one reply: the summary card with its question, or the category question
-    to_summary(chat)
+from tests.support import STORY, choose_category_if_asked, start, to_summary, walk_to_confirm
 
 
 def the_case(bot) -> Case:

@@ -7,7 +7,7 @@ import pytest
 
 from storage.models import Case, Consent
 from tests.flows.conftest import rows
-from tests.flows.test_complaint import to_summary, walk_to_confirm
+from tests.support import to_summary, walk_to_confirm
 
 ENGLISH_HEADING = "call at once"
 THAI_HEADING = "โทรทันที"

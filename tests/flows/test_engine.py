@@ -8,7 +8,7 @@ from bot import create_app
 from storage.models import Case, FlowState
 from tests.conftest import SECRET, TOKEN, BotServer, make_settings
 from tests.flows.conftest import Chat, age_flow, rows
-from tests.flows.test_complaint import STORY, start, to_summary
+from tests.support import STORY, start, to_summary
 
 
 def finish(chat: Chat, place: str = "เขตบางรัก กรุงเทพ") -> None:

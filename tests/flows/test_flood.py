@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from bot.handlers.flood import LocalWindow, RedisWindow
+from bot.floodwindow import LocalWindow, RedisWindow
 from tests.conftest import make_settings
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.flows.privacy import CONSENT_VERSION
 from storage.models import Case, Citizen, Consent, FlowState, InboxEvent, StoredContent, Volunteer
 from tests.flows.conftest import rows
-from tests.flows.test_complaint import to_summary, walk_to_confirm
+from tests.support import to_summary, walk_to_confirm
 
 
 def test_the_first_complaint_records_consent_with_its_version_and_the_next_does_not_ask(bot, chat):

@@ -7,7 +7,7 @@ import pytest
 from redis import Redis
 
 from bot import create_app, stop_background
-from bot.flows.state import DatabaseFlowStore, store_for
+from bot.flows.state import DatabaseFlowStore
 from storage.db import make_engine, make_sessionmaker
 from tests.conftest import make_settings
 
@@ -63,9 +63,9 @@ def test_in_redis_mode_a_step_and_its_state_commit_together(database_url, emulat
     services = app.extensions["siang"]
     try:
         with services.transaction() as session:
-            store_for(services).save(session, "U4", {"active": {"flow": "complaint", "step": "place"}}, 60)
+            services.flows.save(session, "U4", {"active": {"flow": "complaint", "step": "place"}}, 60)
         Redis.from_url(redis_url).flushdb()
         with services.transaction() as session:
-            assert store_for(services).load(session, "U4")["active"]["step"] == "place"
+            assert services.flows.load(session, "U4")["active"]["step"] == "place"
     finally:
         stop_background(app)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from bot.casework import CaseDraft, file_case
-from storage import people
 from storage.models import StatusChange
+from tests import factories
 
 
 def filed(services, user_id: str, description: str, status_changes: tuple[str, ...] = ()) -> str:
     with services.transaction() as session:
-        citizen = people.touch_citizen(session, user_id)
-        case = file_case(session, CaseDraft(description=description, category="ถนน", province="ขอนแก่น",
-                                            target_days=15), citizen.id)
+        case = factories.case(session, factories.citizen(session, user_id), description=description,
+                              category="ถนน", province="ขอนแก่น", target_days=15)
         previous = "received"
         for status in status_changes:
             session.add(StatusChange(case_id=case.id, from_status=previous, to_status=status, actor="staff:1",

@@ -9,26 +9,15 @@ from urllib.parse import parse_qs
 import pytest
 from sqlalchemy import select
 
-from bot.casework import CaseDraft, file_case
 from bot.groups import post_case_card
 from bot.groups.linking import create_code
 from storage import groups as store
-from storage import people
 from storage.models import Case, Citizen, InboxEvent
+from tests import factories
+from tests.support import wait_until
 
 AGENCY = "damrongdhama:10"  # Bangkok's centre
 OTHER_AGENCY = "mea"
-
-
-def wait_until(condition, timeout: float = 20.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not reached in {timeout}s (last: {value!r})")
-        time.sleep(0.05)
 
 
 class Groups:
@@ -84,11 +73,9 @@ class Groups:
         values = dict(description="ถนนหน้าบ้านเป็นหลุม โทร 0812345678", category="ถนน", agency_id=agency_id,
                       province="กรุงเทพมหานคร", district="บางรัก", address="ซอยสีลม 5", latitude=13.7246,
                       longitude=100.5296, phone="0899999999", target_days=7.0)
-        values.update(fields)
         with self.bot.app.app_context(), self.session() as session:
-            citizen = people.touch_citizen(session, citizen_line_id)
-            citizen.display_name = "สมชาย ใจดี"
-            case = file_case(session, CaseDraft(**values), citizen.id)
+            citizen = factories.citizen(session, citizen_line_id, display_name="สมชาย ใจดี")
+            case = factories.case(session, citizen, **{**values, **fields})
             post_case_card(session, case)
             return case.id
 

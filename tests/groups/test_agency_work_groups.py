@@ -12,7 +12,8 @@ from sqlalchemy import select
 from bot.casework import cohandling, forwarding
 from emulator.assets import sample_png
 from storage.models import Case, CaseAttachment, Category, StatusChange
-from tests.groups.conftest import AGENCY, OTHER_AGENCY, buttons, data_of, wait_until
+from tests.groups.conftest import AGENCY, OTHER_AGENCY, buttons, data_of
+from tests.support import wait_until
 
 WATER = "mwa"
 

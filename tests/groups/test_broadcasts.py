@@ -12,9 +12,9 @@ from bot import create_app, stop_background
 from bot.groups import broadcasts, run_due
 from bot.messages.ticket_cards import thai_date
 from storage.models import ChatGroup, GroupBroadcast, GroupBroadcastDelivery, GroupLink, OutboxMessage, utcnow
-from tests.conftest import TEST_QUEUE, make_settings
 from tests.delivery.conftest import delivered_by_key, status_counts, wait_until_sent
-from tests.groups.conftest import AGENCY, OTHER_AGENCY, wait_until
+from tests.groups.conftest import AGENCY, OTHER_AGENCY
+from tests.support import TEST_QUEUE, make_settings, wait_until
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 

@@ -14,7 +14,8 @@ from bot.console import work
 from storage import staff as staff_store
 from storage.models import Case, StaffMember
 from tests.console.conftest import make_staff, seed
-from tests.groups.conftest import AGENCY, OTHER_AGENCY, buttons, card_rows, data_of, wait_until
+from tests.groups.conftest import AGENCY, OTHER_AGENCY, buttons, card_rows, data_of
+from tests.support import wait_until
 
 CENTRE = "ศูนย์ดำรงธรรมกรุงเทพมหานคร"
 

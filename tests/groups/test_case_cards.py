@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from storage.models import GroupAction, StatusChange
-from tests.groups.conftest import AGENCY, OTHER_AGENCY, buttons, card_rows, data_of, wait_until
+from tests.groups.conftest import AGENCY, OTHER_AGENCY, buttons, card_rows, data_of
+from tests.support import wait_until
 
 
 def test_a_new_case_is_posted_to_its_agency_group_only_with_personal_data_masked(groups, line):
@@ -106,14 +107,14 @@ def test_forwarding_moves_the_case_to_the_chosen_agency_and_its_group(groups):
 
 def test_a_card_links_to_the_case_page_of_the_console_when_its_address_is_configured(database_url, emulator_server):
     from bot import create_app
-    from bot.casework import CaseDraft, file_case
     from bot.groups.cards import case_card
+    from tests import factories
     from tests.conftest import make_settings
 
     app = create_app(make_settings(database_url, emulator_server.base_url,
                                    console_base_url="https://siang.example.go.th/"))
     with app.app_context(), app.extensions["siang"].transaction() as session:
-        case = file_case(session, CaseDraft(description="ไฟถนนดับ", category="แสงสว่าง"), None)
+        case = factories.case(session, description="ไฟถนนดับ", category="แสงสว่าง")
         details = buttons(case_card(session, case))["รูปและรายละเอียด"]
     assert details == {"type": "uri", "label": "รูปและรายละเอียด",
                        "uri": f"https://siang.example.go.th/console/cases/{case.ticket}"}

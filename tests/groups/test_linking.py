@@ -7,8 +7,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from storage import groups as store
-from storage.models import ChatGroup, GroupAction, GroupLink
-from tests.groups.conftest import AGENCY, wait_until
+from storage.models import Agency, ChatGroup, GroupAction, GroupLink
+from tests.groups.conftest import AGENCY
+from tests.support import wait_until
 
 
 def test_join_and_leave_are_recorded_with_name_and_size(groups, line):
@@ -74,3 +75,16 @@ def test_a_staff_code_registers_whoever_types_it(groups):
     with groups.session() as session:
         assert store.staff_member(session, members[2], AGENCY) is not None
         assert store.staff_member(session, members[1], AGENCY) is None
+
+
+def test_a_group_is_told_the_agency_name_an_administrator_gave_it(groups):
+    """One agency-name lookup: groups read the editable table (then the catalogue), as citizens' cards do."""
+    with groups.session() as session:
+        row = session.get(Agency, AGENCY) or Agency(id=AGENCY, name_th="", level="provincial", active=True)
+        row.name_th = "ศูนย์ดำรงธรรม กทม. (ชื่อที่แก้ไข)"
+        session.add(row)
+    gid, members = groups.join()
+    answer = groups.say(gid, members[0], f"เชื่อมกลุ่ม {groups.code(AGENCY)}")
+    assert answer[0]["text"].startswith("เชื่อมกลุ่มนี้กับ ศูนย์ดำรงธรรม กทม. (ชื่อที่แก้ไข)")
+    status = groups.say(gid, members[0], "สถานะกลุ่ม")
+    assert "ศูนย์ดำรงธรรม กทม. (ชื่อที่แก้ไข)" in status[0]["text"]

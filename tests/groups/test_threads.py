@@ -16,7 +16,8 @@ from storage.models import (
     Case, CaseAttachment, CaseMessage, FlowState, HandoverMessage, HandoverRequest, StaffThread, utcnow,
 )
 from tests.flows.conftest import Chat
-from tests.groups.conftest import card_rows, wait_until
+from tests.groups.conftest import card_rows
+from tests.support import wait_until
 
 @pytest.fixture
 def new_console_client(bot):

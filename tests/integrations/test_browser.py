@@ -15,7 +15,8 @@ from sqlalchemy import select
 from bot.announcements import compose, service
 from storage import staff as staff_store
 from storage.models import Case, StaffUser
-from tests.console.conftest import PASSWORD, make_case, make_staff
+from tests.console.conftest import PASSWORD, make_staff
+from tests.factories import console_case
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 BANG_KAPI = "bma-district:1006"
@@ -74,8 +75,8 @@ def test_webhooks_references_and_names_through_the_console(bot, line, page, rece
     page.screenshot(path=str(folder / "webhooks.png"), full_page=True)
     sign_out(page)
 
-    ticket = make_case(services, line_user_id=citizen, agency_id=BANG_KAPI, district="บางกะปิ",
-                       description="ทางเท้าหน้าซอยลาดพร้าว 101 ชำรุด มีคนสะดุดล้ม")
+    ticket = console_case(services, line_user_id=citizen, agency_id=BANG_KAPI, district="บางกะปิ",
+                          description="ทางเท้าหน้าซอยลาดพร้าว 101 ชำรุด มีคนสะดุดล้ม")
     sign_in(page, bot.url, "somsri")
     page.goto(f"{bot.url}/console/cases/{ticket}")
     page.select_option("#reference-kind", "traffy")
@@ -146,7 +147,7 @@ def test_dashboard_trend_and_district_map_and_the_announcer_pages(bot, line, pag
     make_staff(services, "news", "announcer")
     for district, n in (("บางกะปิ", 3), ("บางรัก", 1)):
         for _ in range(n):
-            make_case(services, agency_id=BANG_KAPI, district=district)
+            console_case(services, agency_id=BANG_KAPI, district=district)
 
     sign_in(page, bot.url, "exec")
     page.goto(f"{bot.url}/console/dashboard")

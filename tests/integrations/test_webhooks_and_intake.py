@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from bot.casework.lifecycle import rate
 from bot.console import work
 from storage.models import ApiCaseIntake, Case, OutboxMessage
-from tests.console.conftest import make_case
+from tests.factories import console_case
 from tests.integrations.conftest import valid_signature
 
 WAIT = 40
@@ -99,7 +99,7 @@ def test_each_event_reaches_each_registration_once_signed_and_not_echoed(bot, li
     with bot.app.app_context(), bot.services.transaction() as db:
         case = db.scalar(select(Case).where(Case.ticket == ticket))
         work.set_status(db, case, "resolved", "staff:1", note="ซ่อมแล้ว")
-    rated = make_case(bot.services, line_user_id=citizen, agency_id="bma")
+    rated = console_case(bot.services, line_user_id=citizen, agency_id="bma")
     with bot.app.app_context(), bot.services.transaction() as db:
         case = db.scalar(select(Case).where(Case.ticket == rated))
         work.set_status(db, case, "accepted", "staff:1")

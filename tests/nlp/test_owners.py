@@ -8,7 +8,8 @@ import pytest
 from bot.nlp import categories, classify, route
 from bot.nlp.categories import cue_category, map_labels, training_targets
 from bot.nlp.normalize import normalize
-from bot.nlp.routing import agencies, general_owner, provinces
+from bot.nlp.routing import agencies, general_owner
+from bot.places import provinces
 
 PLACES = [("กรุงเทพมหานคร", "บางรัก"), ("กรุงเทพมหานคร", None), ("นนทบุรี", None), ("เชียงใหม่", None),
           (None, None), ("Atlantis", None)]

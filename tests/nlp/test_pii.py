@@ -44,3 +44,16 @@ def test_mask_replaces_every_kind():
     masked = mask_pii(f"บัตร {VALID_ID} โทร 0812345678")
     assert VALID_ID not in masked and "0812345678" not in masked
     assert "[เลขบัตรประชาชน]" in masked and "[เบอร์โทร]" in masked
+
+
+def test_an_answer_is_a_phone_exactly_when_masking_would_hide_it():
+    """One pattern: what a flow takes as "your phone" is what ``mask_pii`` hides, in its plain form."""
+    from bot.nlp.pii import normalise_phone
+
+    taken = {"081-234-5678": "0812345678", "+66 81 234 5678": "0812345678", "66812345678": "0812345678",
+             "(02) 123-4567": "021234567", "๐๘๑๒๓๔๕๖๗๘": "0812345678", "053.123.456": "053123456"}
+    for answer, plain in taken.items():
+        assert normalise_phone(answer) == plain, answer
+        assert "[เบอร์โทร]" in mask_pii(f"โทร {plain}"), plain
+    for answer in ("1555", "08123456789", "0123456789", "+660812345678", "081234567", "โทรมาได้"):
+        assert normalise_phone(answer) is None, answer

@@ -7,7 +7,8 @@ import pytest
 
 from bot.nlp import route
 from bot.nlp.dataset import DEFAULT_DATA
-from bot.nlp.routing import agencies, bangkok_districts, provinces, resolve_province
+from bot.nlp.routing import agencies
+from bot.places import bangkok_districts, provinces, resolve_province
 
 
 @pytest.mark.parametrize("province", ["กรุงเทพมหานคร", "นนทบุรี", "จังหวัดสมุทรปราการ", "Bangkok", "กทม."])
