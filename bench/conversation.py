@@ -108,17 +108,30 @@ class Citizen:
         if "ยินยอม" in self.labels:
             self.tap("ยินยอม")
         self.send(f"ไฟถนนหน้าบ้านดับมาหลายวันแล้ว ซอยมืดมาก เรื่องที่ {n} ของ {self.user_id[-6:]}")
-        self.tap("ไม่มีรูป")
-        self.send(PLACES[n % len(PLACES)])
-        self.tap("วันนี้")
-        self.send("0812345678")
-        self.tap("เปิดเผยชื่อ")
-        if "ไม่ใช่ทั้งหมด" in self.labels:
-            self.unsure += 1
-            self.tap(self.labels[0], 2)
-        if "แจ้งเรื่องใหม่" in self.labels:
-            self.tap("แจ้งเรื่องใหม่", 2)
-        self.tap("ยืนยันส่งเรื่อง", 2)
+        # The flow's order changes as the flow does (the place is asked before photos now): answer whatever
+        # is asked, by the quick replies it offers, until the summary's confirm button.
+        for _ in range(12):
+            labels = self.labels
+            if "ยืนยันส่งเรื่อง" in labels:
+                self.tap("ยืนยันส่งเรื่อง", 2)
+                break
+            if "ไม่ใช่ทั้งหมด" in labels:
+                self.unsure += 1
+                self.tap(labels[0], 2)
+            elif "แจ้งเรื่องใหม่" in labels:
+                self.tap("แจ้งเรื่องใหม่", 2)
+            elif "ไม่มีรูป" in labels:
+                self.tap("ไม่มีรูป")
+            elif "ส่งตำแหน่ง" in labels:
+                self.send(PLACES[n % len(PLACES)])
+            elif "วันนี้" in labels:
+                self.tap("วันนี้")
+            elif "เปิดเผยชื่อ" in labels:
+                self.tap("เปิดเผยชื่อ")
+            elif any("เบอร์" in m.get("text", "") for m in self.last):
+                self.send("0812345678")
+            else:
+                raise RuntimeError(f"unexpected step: {self.last!r}"[:1500])
         assert any("DR-" in m.get("text", "") for m in self.last), self.last
 
 

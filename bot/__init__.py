@@ -67,6 +67,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from storage.cli import db  # `flask --app bot db upgrade`; bot.cli (every command group) stays unloaded
 
     app.cli.add_command(db)
+    # POST /callback without Flask's request machinery (bot.webhook.CallbackApp); outermost, after ProxyFix,
+    # which the webhook does not need (it reads no client address).
+    app.wsgi_app = webhook.CallbackApp(app, app.wsgi_app)
     return app
 
 

@@ -145,7 +145,7 @@ class RedisQueue:
 
     The webhook does not build RQ jobs: an RQ enqueue (a ``Job`` built, pickled and saved with its registry
     entries) cost as much Python per event as the insert. It pushes the new inbox ids onto a plain Redis list
-    (``events_key``, one ``RPUSH`` per request) and each ``siang worker`` moves them from there into RQ
+    (``events_key``, one ``RPUSH`` per request, ``bot.event_list``) and each ``siang worker`` moves them from there into RQ
     (``feed_events``). An id lost on the way (a worker killed between pop and enqueue, Redis flushed) is
     still a pending row in the inbox: the sweeper queues it again after ``bot.sweeper.EVENT_GRACE``.
     """
@@ -159,11 +159,14 @@ class RedisQueue:
         self.connection = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2)
         self.queue = Queue(queue_name, connection=self.connection)
         self.events_key = f"siang:new-events:{queue_name}"
+        from bot.event_list import ListPusher
+
+        self._pusher = ListPusher(redis_url, self.events_key)
 
     def hand_over_events(self, ids: list[int]) -> None:
-        """The webhook's new events, for the workers: one round trip, no RQ work in the request."""
-        if ids:
-            self.connection.rpush(self.events_key, *ids)
+        """The webhook's new events, for the workers: one round trip on the request thread's own socket
+        (``bot.event_list``), no RQ work and no redis-py client in the request."""
+        self._pusher.push(ids)
 
     def feed_events(self, wait_seconds: float = 1.0) -> int:
         """Move handed-over event ids into RQ jobs; wait up to ``wait_seconds`` for the first one (0: do not

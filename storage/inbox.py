@@ -17,7 +17,7 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import Session
 
 from bot.events import is_id, timestamp_ok
-from storage import leases
+from storage import direct, leases
 from storage.models import InboxEvent, utcnow
 
 
@@ -171,8 +171,9 @@ def store_new(engine: Engine, events: list[IncomingEvent]) -> list[int]:
 
     The same ``INSERT ... ON CONFLICT DO NOTHING RETURNING``, sent as driver SQL with the values already
     converted: no ORM session, no statement compilation, no unit of work — they cost more Python per event
-    than the insert itself (docs/performance.md). The connection still wraps driver errors, so the caller
-    tells a database that is down (``OperationalError``) from one that refuses this batch (``DBAPIError``).
+    than the insert itself (docs/performance.md). Driver errors are still SQLAlchemy's, so the caller tells
+    a database that is down (``OperationalError``) from one that refuses this batch (``DBAPIError``).
+
     """
     if not events:
         return []
@@ -186,20 +187,27 @@ def store_new(engine: Engine, events: list[IncomingEvent]) -> list[int]:
         if convert is not None:
             row = tuple(f(v) if f is not None and v is not None else v for f, v in zip(convert, row))
         rows.append(row)
-    stored: list[tuple[int, str]] = []
+    stored: list[tuple] = []
     if len(rows) <= STORE_CHUNK and dialect.name == "postgresql":
         # One statement in autocommit: PostgreSQL commits it (WAL flushed) before it answers, so the request
-        # pays one round trip instead of three (BEGIN, INSERT, COMMIT).
-        with engine.connect() as connection:
-            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-            values = tuple(value for row in rows for value in row)
-            stored = connection.exec_driver_sql(_store_new_sql(dialect.paramstyle, len(rows)), values).all()
-        return sorted(row_id for row_id, status in stored if status == "pending")
+        # pays one round trip instead of three (BEGIN, INSERT, COMMIT), on the thread's own connection
+        # (storage.direct). ON CONFLICT DO NOTHING makes it idempotent, so it may be tried again.
+        stored = direct.connections(engine).fetch_idempotent(
+            _store_new_sql(dialect.paramstyle, len(rows)), _values(rows))
+        return _new_ids(stored)
     with engine.begin() as connection:
         for start in range(0, len(rows), STORE_CHUNK):  # a 1 MB body may hold thousands of tiny events
             chunk = rows[start:start + STORE_CHUNK]
-            values = tuple(value for row in chunk for value in row)
-            stored += connection.exec_driver_sql(_store_new_sql(dialect.paramstyle, len(chunk)), values).all()
+            stored += connection.exec_driver_sql(_store_new_sql(dialect.paramstyle, len(chunk)), _values(chunk)).all()
+    return _new_ids(stored)
+
+
+def _values(rows: list[tuple]) -> tuple:
+    return tuple(value for row in rows for value in row)
+
+
+def _new_ids(stored: list[tuple]) -> list[int]:
+    """The new pending ids from the statement's ``(id, status)`` rows."""
     return sorted(row_id for row_id, status in stored if status == "pending")
 
 

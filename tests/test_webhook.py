@@ -124,3 +124,42 @@ def test_a_redelivered_event_from_the_platform_is_acknowledged_and_not_handled_a
     time.sleep(0.5)
     assert len(line.messages_for(user)) == 2
     assert stored(bot.app) == 1
+
+
+
+def test_a_database_that_cannot_be_reached_gets_503_so_that_line_redelivers():
+    from bot import create_app, stop_background
+    from tests.support import make_settings
+
+    application = create_app(make_settings("postgresql+psycopg://postgres@127.0.0.1:1/nowhere", "http://127.0.0.1:9"))
+    try:
+        response = post(application.test_client(), events.body(events.text(events.user_id(), "ไฟดับ")))
+        assert response.status_code == 503
+        assert "message" in response.get_json()
+    finally:
+        stop_background(application)
+
+
+@pytest.mark.postgres
+def test_the_request_threads_connection_lost_meanwhile_is_replaced_and_the_event_stored(postgres_database):
+    from sqlalchemy import create_engine, text
+
+    from bot import create_app, stop_background
+    from storage import direct
+    from tests.conftest import empty_tables
+    from tests.support import make_settings
+
+    empty_tables(postgres_database)
+    application = create_app(make_settings(postgres_database, "http://127.0.0.1:9"))
+    try:
+        assert post(application.test_client(), events.body(events.text(events.user_id(), "ไฟดับ"))).status_code == 200
+        pid = direct.connections(application.extensions["siang"].engine)._local.connection.info.backend_pid
+        admin = create_engine(postgres_database)
+        with admin.connect() as connection:  # PostgreSQL restarted, say: this thread's connection is gone
+            assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+        admin.dispose()
+        time.sleep(0.2)
+        assert post(application.test_client(), events.body(events.text(events.user_id(), "น้ำไม่ไหล"))).status_code == 200
+        assert stored(application, InboxEvent.status == "pending") == 2
+    finally:
+        stop_background(application)

@@ -59,3 +59,14 @@ def test_an_event_whose_hand_over_was_lost_is_still_handled_once(redis_settings,
     assert count_events(redis_settings.database_url, InboxEvent.attempts > 1) == 0
     wait_until(lambda: outbox_summary(redis_settings.database_url)["unsent"] == 0, timeout=30)
     assert line.wait_for_messages(user, 1, timeout=20)
+
+
+@pytest.mark.redis
+def test_a_hand_over_socket_closed_by_redis_meanwhile_is_replaced(redis_app):
+    jobs = redis_app.extensions["siang"].jobs
+    assert post(redis_app.test_client(), events.body(events.text(events.user_id(), "ไฟดับ"))).status_code == 200
+    port = jobs._pusher._local.socket.getsockname()[1]  # this thread's hand-over socket
+    (client,) = [line for line in jobs.connection.client_list() if line["addr"].endswith(f":{port}")]
+    assert jobs.connection.client_kill_filter(_id=client["id"]) == 1  # Redis restarted, say
+    assert post(redis_app.test_client(), events.body(events.text(events.user_id(), "น้ำไม่ไหล"))).status_code == 200
+    assert jobs.connection.llen(jobs.events_key) == 2  # both handed over, none twice
