@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.api.openapi import OPENAPI
 from bot.api.public import public_description, public_place, public_text, w3c
 from bot.casework.states import STATES
-from bot.console import work
+from bot.casework import work
 from bot.integrations.webhooks import ORIGIN_KEY
 from bot.services import current_services
 from storage import staff as staff_store

@@ -137,7 +137,7 @@ def add_reference(ticket: str):
 @blueprint.post("/cases/<ticket>/comments")
 def add_comment(ticket: str):
     """An internal note from the agency's system, shown on the case's timeline in the console."""
-    from bot.console import work
+    from bot.casework import work
 
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("text"), str) or not body["text"].strip() \

@@ -2,7 +2,7 @@
 go to that officer, not to the bot.
 
 A thread opens when an officer answers a case in chat (console "reply in chat", ``ตอบ <ticket> …`` in the
-agency's LINE group, both through ``bot.console.work.reply_to_citizen``) or when the citizen asks for a
+agency's LINE group, both through ``bot.casework.work.reply_to_citizen``) or when the citizen asks for a
 person ("คุยกับเจ้าหน้าที่": the hand-over request is the thread's first message). While it is open,
 ``route_to_open_thread`` takes the citizen's texts, photos, locations and stickers: each is stored under the
 case (``case_messages``, photos as attachments) or the hand-over (``handover_messages``), shown live on the

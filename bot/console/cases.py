@@ -1,5 +1,5 @@
 """Pages of the case work: the queue, a case with its timeline, and the actions on it (thin views over
-``bot.console.work`` and ``bot.casework.lifecycle``)."""
+``bot.casework.work`` and ``bot.casework.lifecycle``)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from datetime import datetime, timedelta, timezone
 from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from bot.casework import cohandling, proof, threads
+from bot.casework import cohandling, proof, threads, work
 from bot.casework.actors import actor_names
 from bot.casework.states import STATES, TRANSITIONS
-from bot.console import access, conversation, work, work_views
+from bot.console import access, conversation, work_views
 from bot.console.auth import actor, login_required, role_required
 from bot.console.exports import SafeCsvWriter
 from bot.console.params import day

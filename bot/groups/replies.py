@@ -61,7 +61,7 @@ def _run(ctx: Context, what: str, argument: str) -> None:
         ctx.reply(messages.text_message(ctx.text("grp_thread_closed" if done else "grp_thread_not_open",
                                                  ticket=ticket)))
     else:
-        from bot.console.work import reply_to_citizen
+        from bot.casework.work import reply_to_citizen
 
         try:
             reply_to_citizen(ctx.session, case, text.strip()[:4500], who)

@@ -11,7 +11,7 @@ import json
 
 from bot.casework.lifecycle import change_status, forwarding_notes, rate
 from bot.casework.states import STATES
-from bot.console import work
+from bot.casework import work
 from bot.messages import text
 from bot.messages.status_cards import status_card
 from bot.messages.ticket_cards import timeline_card

@@ -165,7 +165,7 @@ def test_the_new_categories_and_their_owners_are_seeded_into_the_tables_once(app
 
 def test_a_correction_while_waiting_for_the_citizen_moves_the_owner_and_keeps_the_status(groups, bot, line):
     from bot.casework.lifecycle import change_status
-    from bot.console import work
+    from bot.casework import work
 
     case_id = groups.file(agency_id=BANG_RAK, category="ถนน", description="มีคนขายยาบ้าในซอย")
     citizen = groups.citizen_of(case_id)

@@ -7,7 +7,7 @@ import time
 from sqlalchemy import select
 
 from bot.console.auth import BACKGROUND_HEADER
-from bot.console.work import reply_to_citizen
+from bot.casework.work import reply_to_citizen
 from storage.models import Case, CaseMessage
 from tests.console.conftest import login, make_staff
 from tests.factories import console_case

@@ -28,7 +28,7 @@ def cases(services):
                for anonymous in (False, True)]
     with services.transaction() as db:
         case = db.scalar(select(Case).where(Case.ticket == tickets[0]))
-        from bot.console import work
+        from bot.casework import work
 
         work.set_status(db, case, "accepted", "staff:1", note="โทรคุยกับนายสมปองแล้ว นัดดูที่บ้านเลขที่ 123/45")
     return tickets

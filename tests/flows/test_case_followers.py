@@ -10,7 +10,7 @@ import json
 import time
 
 from bot import messages
-from bot.console import work
+from bot.casework import work
 from bot.flows import understanding
 from storage.models import Case
 from tests.flows.conftest import Chat, rows

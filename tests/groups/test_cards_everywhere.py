@@ -10,7 +10,7 @@ import requests
 from sqlalchemy import select
 
 from bot.casework.lifecycle import rate
-from bot.console import work
+from bot.casework import work
 from storage import staff as staff_store
 from storage.models import Case, StaffMember
 from tests.console.conftest import make_staff, seed

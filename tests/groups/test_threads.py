@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot import messages
-from bot.console.work import reply_to_citizen
+from bot.casework.work import reply_to_citizen
 from storage.models import (
     Case, CaseAttachment, CaseMessage, FlowState, HandoverMessage, HandoverRequest, StaffThread, utcnow,
 )

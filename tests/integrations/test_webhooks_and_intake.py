@@ -10,7 +10,7 @@ import requests
 from sqlalchemy import func, select
 
 from bot.casework.lifecycle import rate
-from bot.console import work
+from bot.casework import work
 from storage.models import ApiCaseIntake, Case, OutboxMessage
 from tests.factories import console_case
 from tests.integrations.conftest import valid_signature

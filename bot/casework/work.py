@@ -1,8 +1,9 @@
 """What staff (and agency systems) do to a case, each step audited in the caller's transaction.
 
 Status changes go through ``bot.casework.lifecycle.change_status`` (which also writes the citizen's
-notification); this module adds the console's own steps: forwarding, correcting the category, notes and
-replies in chat. Views and the agency API call these; they never touch a case's status themselves.
+notification); this module adds the steps staff take everywhere: forwarding, correcting the category, notes
+and replies in chat. The console's views, the agencies' LINE groups and the agency API call these; they
+never touch a case's status themselves.
 """
 
 from __future__ import annotations
