@@ -16,7 +16,7 @@ import pytest
 
 from storage.models import Citizen
 from tests.flows.conftest import Chat, rows
-from tests.flows.test_complaint import start
+from tests.support import start
 
 LATENCY = 2.0
 
