@@ -9,8 +9,9 @@ from datetime import date, datetime, time, timedelta, timezone
 import pytest
 from sqlalchemy import delete, func, select, text, update
 
+from bot.casework import work
 from bot.casework.lifecycle import change_status, rate
-from bot.console import figures, work
+from bot.console import figures
 from storage import case_stats
 from storage.migrate import downgrade, upgrade
 from storage.models import Case, utcnow
