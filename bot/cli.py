@@ -38,10 +38,11 @@ def serve(workers: int | None) -> None:
 @click.option("--burst", is_flag=True, help="stop when the queue is empty (tests, one-off catch-up)")
 def worker(burst: bool) -> None:
     from bot import create_app
+    from bot.services import app_services
     from bot.worker import run_worker
 
     app = create_app()
-    if app.extensions["siang"].settings.embedded:
+    if app_services(app).settings.embedded:
         raise click.UsageError("REDIS_URL is not set: in embedded mode the web process runs its own worker")
     run_worker(app, burst=burst)
 

@@ -20,7 +20,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wsgi import get_input_stream
 
 from bot.events import may_hold_unstorable, problem, signature_ok, storable
-from bot.services import current_services
+from bot.services import app_services, current_services
 from storage import inbox
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ class SessionInterface(SecureCookieSessionInterface):
 
 
 ACCEPTED = b"{}"  # LINE reads only the status
+TOO_LARGE = "request body is larger than 1 MB"
 
 
 def _message(message: str) -> bytes:
@@ -57,9 +58,6 @@ def _json_response(status: int, payload: bytes) -> Response:
 @blueprint.errorhandler(RequestEntityTooLarge)
 def _too_large(_exc):
     return _json_response(413, _message(TOO_LARGE))
-
-
-TOO_LARGE = "request body is larger than 1 MB"
 
 
 @blueprint.post("/callback")
@@ -79,7 +77,7 @@ class CallbackApp:
     """
 
     def __init__(self, app: Flask, flask_wsgi_app) -> None:
-        self.services = app.extensions["siang"]
+        self.services = app_services(app)
         self.max_content_length = app.config["MAX_CONTENT_LENGTH"]
         self.flask_wsgi_app = flask_wsgi_app
 

@@ -173,7 +173,6 @@ def store_new(engine: Engine, events: list[IncomingEvent]) -> list[int]:
     converted: no ORM session, no statement compilation, no unit of work — they cost more Python per event
     than the insert itself (docs/performance.md). Driver errors are still SQLAlchemy's, so the caller tells
     a database that is down (``OperationalError``) from one that refuses this batch (``DBAPIError``).
-
     """
     if not events:
         return []

@@ -13,9 +13,8 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from bot import messages as catalogue
-from bot.casework import threads
+from bot.casework import forwarding, threads
 from bot.casework.filing import route_case
-from bot.casework import forwarding
 from bot.casework.lifecycle import TransitionError, change_status
 from bot.casework.states import STATES
 from bot.jobs import deliver_after_commit

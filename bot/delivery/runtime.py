@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 from flask import Flask
 
+from bot.config import Settings
 from bot.delivery.attempt import _slot
 from bot.delivery.pause import MonthlyLimitPause
 from bot.ratelimit import RateLimiter, make_limiter
-from bot.config import Settings
 from bot.services import Services
 
 if TYPE_CHECKING:
@@ -75,7 +75,6 @@ class DeliveryRuntime:
             figures = {}
         self._quota = (time.monotonic(), figures)
         return figures
-
 
 
 def make_runtime(settings: Settings, redis=None) -> DeliveryRuntime:
