@@ -20,6 +20,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wsgi import get_input_stream
 
 from bot.events import may_hold_unstorable, problem, signature_ok, storable
+from bot.group_commit import GroupCommit
 from bot.services import app_services, current_services
 from storage import inbox
 
@@ -80,6 +81,7 @@ class CallbackApp:
         self.services = app_services(app)
         self.max_content_length = app.config["MAX_CONTENT_LENGTH"]
         self.flask_wsgi_app = flask_wsgi_app
+        self.writes = GroupCommit(lambda requests: store_and_hand_over(self.services, requests))
 
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") != "/callback" or environ.get("REQUEST_METHOD") != "POST":
@@ -91,7 +93,7 @@ class CallbackApp:
         except HTTPException as exc:  # e.g. the client went away mid-body
             status, payload = exc.code or 400, _message(exc.description or exc.name)
         else:
-            status, payload = answer(self.services, body, environ.get("HTTP_X_LINE_SIGNATURE"))
+            status, payload = answer(self.services, body, environ.get("HTTP_X_LINE_SIGNATURE"), self.writes)
         start_response(_STATUS_LINES.get(status, f"{status} UNKNOWN"),
                        [("Content-Type", "application/json"), ("Content-Length", str(len(payload))),
                         ("X-Content-Type-Options", "nosniff")])
@@ -101,10 +103,12 @@ class CallbackApp:
 _STATUS_LINES = {code: f"{code} {name.upper()}" for code, name in HTTP_STATUS_CODES.items()}
 
 
-def answer(services, body: bytes, signature: str | None) -> tuple[int, bytes]:
+def answer(services, body: bytes, signature: str | None,
+           writes: GroupCommit | None = None) -> tuple[int, bytes]:
     """Each event is judged alone: the malformed ones are kept as ``invalid``, the others stored and queued.
 
-    4xx only when the request itself is unusable (signature, not JSON, no events list). Anything else a
+    ``writes`` stores the events together with those of concurrent requests (``CallbackApp``'s group
+    commit); without it the request stores its own. 4xx only when the request itself is unusable (signature, not JSON, no events list). Anything else a
     correctly signed request carries gets 200 once it is durable; 503 when the database cannot take it,
     so that LINE redelivers. An unexpected failure is logged by class and never answered with a 500.
     """
@@ -117,7 +121,7 @@ def answer(services, body: bytes, signature: str | None) -> tuple[int, bytes]:
     if not raw_events:
         return 200, ACCEPTED
     try:
-        return _accept(services, raw_events)
+        return _accept(services, raw_events, writes)
     except OperationalError as exc:
         log.error("webhook not stored: database unavailable", extra={"events": len(raw_events),
                                                                       "reason": type(exc.orig or exc).__name__})
@@ -147,10 +151,10 @@ def _events_of(body: bytes) -> list | None:
     return events
 
 
-def _accept(services, raw_events: list):
+def _accept(services, raw_events: list, writes: GroupCommit | None):
     described, invalid = _judged(raw_events)
     try:
-        new_ids = inbox.store_new(services.engine, described)
+        new_ids = writes.submit(described) if writes is not None else store_and_hand_over(services, [described])[0]
     except DBAPIError as exc:
         if isinstance(exc, OperationalError):
             raise
@@ -160,12 +164,39 @@ def _accept(services, raw_events: list):
             new_ids, refused = inbox.record_each(session, described)
         for webhook_event_id, error in refused:
             log.error("webhook event not stored", extra={"webhook_event_id": webhook_event_id, "reason": error})
+        _hand_over(services, new_ids)
+    log.info("webhook accepted", extra={"events": len(raw_events), "new": len(new_ids), "rejected": invalid})
+    return 200, ACCEPTED
+
+
+def store_and_hand_over(services, requests: list[list[inbox.IncomingEvent]]) -> list[list[int]]:
+    """The events of one or more requests in one insert and one hand-over; each request's new ids.
+
+    An event two concurrent requests both carry (a redelivery racing its original) is stored once and
+    counted as new for the first request only, as if they had come one after the other.
+    """
+    owner: dict[str, int] = {}
+    events: list[inbox.IncomingEvent] = []
+    for n, described in enumerate(requests):
+        for event in described:
+            if event.webhook_event_id not in owner:
+                owner[event.webhook_event_id] = n
+                events.append(event)
+    new = inbox.store_new(services.engine, events)
+    per_request: list[list[int]] = [[] for _ in requests]
+    for webhook_event_id, row_id in new:
+        per_request[owner[webhook_event_id]].append(row_id)
+    _hand_over(services, [row_id for _, row_id in new])
+    return per_request
+
+
+def _hand_over(services, new_ids: list[int]) -> None:
+    if not new_ids:
+        return
     try:
         services.jobs.hand_over_events(new_ids)
     except Exception:  # noqa: BLE001 - stored events are swept up later; LINE must still get its 200
         log.exception("hand-over failed; the sweeper will pick the events up", extra={"count": len(new_ids)})
-    log.info("webhook accepted", extra={"events": len(raw_events), "new": len(new_ids), "rejected": invalid})
-    return 200, ACCEPTED
 
 
 def _judged(raw_events: list) -> tuple[list[inbox.IncomingEvent], int]:

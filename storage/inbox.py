@@ -166,13 +166,14 @@ _STORED_COLUMNS = ("webhook_event_id", "event_type", "chat_id", "user_id", "mess
                    "received_at", "is_redelivery", "payload", "status", "attempts")
 
 
-def store_new(engine: Engine, events: list[IncomingEvent]) -> list[int]:
+def store_new(engine: Engine, events: list[IncomingEvent]) -> list[tuple[str, int]]:
     """``record_once`` for the webhook's hot path: one statement, committed, on a pooled connection.
 
     The same ``INSERT ... ON CONFLICT DO NOTHING RETURNING``, sent as driver SQL with the values already
     converted: no ORM session, no statement compilation, no unit of work — they cost more Python per event
     than the insert itself (docs/performance.md). Driver errors are still SQLAlchemy's, so the caller tells
     a database that is down (``OperationalError``) from one that refuses this batch (``DBAPIError``).
+    Returns ``(webhookEventId, id)`` of the new pending rows, in id order.
     """
     if not events:
         return []
@@ -205,9 +206,9 @@ def _values(rows: list[tuple]) -> tuple:
     return tuple(value for row in rows for value in row)
 
 
-def _new_ids(stored: list[tuple]) -> list[int]:
-    """The new pending ids from the statement's ``(id, status)`` rows."""
-    return sorted(row_id for row_id, status in stored if status == "pending")
+def _new_ids(stored: list[tuple]) -> list[tuple[str, int]]:
+    """The new pending rows' keys and ids from the statement's ``(id, status, webhook_event_id)`` rows."""
+    return sorted(((key, row_id) for row_id, status, key in stored if status == "pending"), key=lambda r: r[1])
 
 
 @lru_cache(maxsize=4)
@@ -224,7 +225,7 @@ def _store_new_sql(paramstyle: str, count: int) -> str:
     mark = "?" if paramstyle == "qmark" else "%s"
     row = "(" + ", ".join([mark] * len(_STORED_COLUMNS)) + ")"
     return (f"INSERT INTO {InboxEvent.__tablename__} ({', '.join(_STORED_COLUMNS)}) VALUES "
-            + ", ".join([row] * count) + " ON CONFLICT (webhook_event_id) DO NOTHING RETURNING id, status")
+            + ", ".join([row] * count) + " ON CONFLICT (webhook_event_id) DO NOTHING RETURNING id, status, webhook_event_id")
 
 
 @lru_cache(maxsize=2)
