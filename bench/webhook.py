@@ -3,14 +3,15 @@
 Runs, in one go and with the same gunicorn settings: a bare Flask endpoint that only answers 200 (the
 baseline), Siang in Redis mode (PostgreSQL, events queued on Redis, no worker running so that only the
 request path is measured), and Siang in embedded mode (SQLite, in-process worker threads busy in the
-same processes). The load comes from wrk in another process (``scripts/bench-tools`` installs Debian's).
+same processes). The baseline and Redis mode take turns, round by round (``--rounds``), and each round's
+ratio is printed with their median: the machine's other load moves both sides of a round alike. The load comes from wrk in another process (``scripts/bench-tools`` installs Debian's).
 
-Every request carries one event with a ``webhookEventId`` never sent before in the run: the warm-up and the
-measured run read files of their own, and each wrk thread a share of its file (``webhook_load.lua``), so no
+Every request carries one event with a ``webhookEventId`` never sent before in the run: the warm-up and
+each measured round read files of their own, and each wrk thread a share of its file (``webhook_load.lua``), so no
 request is a cheap duplicate. At the end each Siang case counts the distinct events stored against the
 requests answered 200, then lets workers handle them all and counts the events handled (and any taken more
 than once). Prints events/s, p50/p99 latency, the counts and the ratio to the baseline of the same run, and
-the CPU per request of the measured run (gunicorn's processes, the bench database's PostgreSQL backends):
+the CPU per request of the measured rounds (gunicorn's processes, the bench database's PostgreSQL backends):
 on a shared machine the rates move with the other work, the CPU a request costs much less.
 Needs the machine's PostgreSQL and Redis (``scripts/test-services``).
 """
@@ -22,6 +23,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -153,47 +155,105 @@ def drain(database_url: str, limit: float) -> dict:
         time.sleep(1)
 
 
-def run_case(spec: str, env: dict[str, str], database_url: str | None, workdir: Path, bodies: dict[str, Path],
-             args: argparse.Namespace) -> dict:
-    """Warm-up, measured run, then (for Siang) the events counted and handled to the last one."""
-    process, url = serve(spec, env, workdir, args.workers, args.threads)
-    try:
-        warm = run_wrk(url, bodies["warm-up"], 2, args.connections)
-        database = database_url.rsplit("/", 1)[1] if database_url and database_url.startswith("postgres") else None
+class Case:
+    """One server under test: its gunicorn, its database (None for the bare endpoint) and its figures."""
+
+    def __init__(self, name: str, spec: str, env: dict[str, str], database_url: str | None, workdir: Path,
+                 args: argparse.Namespace) -> None:
+        self.name, self.env, self.database_url, self.workdir = name, env, database_url, workdir
+        self.database = (database_url.rsplit("/", 1)[1]
+                         if database_url and database_url.startswith("postgres") else None)
+        self.process, self.url = serve(spec, env, workdir, args.workers, args.threads)
+        self.rounds: list[dict] = []
+        self.warm_accepted = 0
+
+    def warm_up(self, bodies: Path, connections: int) -> None:
+        self.warm_accepted = run_wrk(self.url, bodies, 2, connections)["accepted"]
+
+    def measure(self, bodies: Path, seconds: int, connections: int) -> dict:
+        """One measured wrk run with the CPU it cost (gunicorn's processes, the database's backends)."""
         load = os.getloadavg()[0]
-        web_cpu = group_cpu_seconds(process.popen.pid)
-        db_cpu = postgres_cpu_seconds(database) if database else 0.0
-        result = run_wrk(url, bodies["measured"], args.seconds, args.connections)
-        # CPU per request of the measured run: on a shared machine the rates move with the other work, the
-        # CPU a request costs much less (wrk's own and Redis's CPU are not counted).
+        web_cpu = group_cpu_seconds(self.process.popen.pid)
+        db_cpu = postgres_cpu_seconds(self.database) if self.database else 0.0
+        result = run_wrk(self.url, bodies, seconds, connections)
         result["load"] = load
-        result["web_cpu_ms"] = 1000 * (group_cpu_seconds(process.popen.pid) - web_cpu) / max(result["requests"], 1)
-        result["db_cpu_ms"] = (1000 * (postgres_cpu_seconds(database) - db_cpu) / max(result["requests"], 1)
-                               if database else 0.0)
-        if database_url is None:
-            return result
-        result["sent_200"] = warm["accepted"] + result["accepted"]
-        result.update(count_events(database_url))
-        workers = []
-        if env.get("REDIS_URL"):  # production shape: the web processes only enqueue, workers handle
-            workers = [Process([sys.executable, "-m", "bot.cli", "worker"], env, workdir / f"worker-{n}.log")
-                       for n in range(args.workers)]
+        result["web_cpu_s"] = group_cpu_seconds(self.process.popen.pid) - web_cpu
+        result["db_cpu_s"] = postgres_cpu_seconds(self.database) - db_cpu if self.database else 0.0
+        self.rounds.append(result)
+        return result
+
+    def summary(self, seconds: int) -> dict:
+        """The rounds together: overall rate, median p50, worst p99, CPU per request."""
+        requests = sum(r["requests"] for r in self.rounds)
+        return {"rps": sum(r["requests"] for r in self.rounds) / (seconds * len(self.rounds)),
+                "round_rps": [r["rps"] for r in self.rounds],
+                "p50_ms": statistics.median(r["p50_ms"] for r in self.rounds),
+                "p99_ms": max(r["p99_ms"] for r in self.rounds),
+                "non_2xx": sum(r["non_2xx"] for r in self.rounds),
+                "requests": requests, "accepted": sum(r["accepted"] for r in self.rounds),
+                "load": statistics.median(r["load"] for r in self.rounds),
+                "web_cpu_ms": 1000 * sum(r["web_cpu_s"] for r in self.rounds) / max(requests, 1),
+                "db_cpu_ms": 1000 * sum(r["db_cpu_s"] for r in self.rounds) / max(requests, 1)}
+
+    def count_and_drain(self, result: dict, drain_limit: float, workers: int) -> None:
+        """Distinct events stored against the 200s, then every event handled by workers (Redis mode)."""
+        result["sent_200"] = self.warm_accepted + result["accepted"]
+        handlers = []
+        if self.env.get("REDIS_URL"):  # production shape: the web processes only enqueue, workers handle
+            handlers = [Process([sys.executable, "-m", "bot.cli", "worker"], self.env,
+                                self.workdir / f"worker-{n}.log") for n in range(workers)]
         try:
-            final = drain(database_url, args.drain_limit)
+            final = drain(self.database_url, drain_limit)
         finally:
-            for worker in workers:
-                worker.stop()
-        # Counted again at the end: requests still queued in gunicorn when wrk stopped are stored after it.
+            for handler in handlers:
+                handler.stop()
+        # Counted at the end: requests still queued in gunicorn when wrk stopped are stored after it.
         result.update(stored=final["stored"], distinct=final["distinct"], handled=final["handled"],
                       waiting=final["waiting"], taken_twice=final["taken_twice"])
-        return result
-    finally:
-        process.stop()
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+def run_cases(specs: dict[str, tuple[str, dict, str | None]], workdir: Path, bodies: dict[str, Path],
+              args: argparse.Namespace) -> dict[str, dict]:
+    """Warm-up, then ``--rounds`` measured runs taking turns, then the events counted and handled.
+
+    The cases without workers of their own (the bare endpoint, Redis mode) run in turns, round by round,
+    so a change in the machine's other load falls on both sides of each round's ratio. Embedded mode keeps
+    its worker threads busy in its web processes long after its load stops, so it runs alone, afterwards.
+    """
+    results: dict[str, dict] = {}
+    alternating = {name: spec for name, spec in specs.items() if "embedded" not in name}
+    alone = {name: spec for name, spec in specs.items() if name not in alternating}
+    for group in (alternating, alone):
+        cases = [Case(name, spec, env, database_url, workdir, args)
+                 for name, (spec, env, database_url) in group.items()]
+        try:
+            for case in cases:
+                case.warm_up(bodies[f"warm-up {case.name}"], args.connections)
+            for n in range(args.rounds):
+                for case in cases:
+                    case.measure(bodies[f"round {n} {case.name}"], args.seconds, args.connections)
+            for case in cases:
+                results[case.name] = case.summary(args.seconds)
+                if case.database_url is not None:
+                    case.count_and_drain(results[case.name], args.drain_limit, args.workers)
+            if group is alternating:  # each round's ratio to the bare endpoint's rate in the same round
+                bare = results["bare Flask endpoint"]["round_rps"]
+                for case in cases:
+                    results[case.name]["round_ratios"] = [
+                        mine / base for mine, base in zip(results[case.name]["round_rps"], bare)]
+        finally:
+            for case in cases:
+                case.stop()
+    return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=4, help="length of one measured round")
+    parser.add_argument("--rounds", type=int, default=5, help="measured rounds per case, taking turns")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
@@ -209,9 +269,6 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="siang-bench-"))
     users = [events.user_id() for _ in range(200)]
-    bodies = {"warm-up": workdir / "warm-up.tsv", "measured": workdir / "measured.tsv"}
-    write_bodies(bodies["warm-up"], 20_000, users)
-    write_bodies(bodies["measured"], max(60_000, 5_000 * args.seconds), users)
     database = f"siang_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -233,10 +290,15 @@ def main() -> None:
     }
     if args.only:
         cases = {name: case for name, case in cases.items() if case[2] is None or args.only in name.lower()}
-    results = {}
+    bodies = {}  # a file of its own for every wrk run: no webhookEventId is sent twice in the whole bench
+    for name in cases:
+        for run in ["warm-up"] + [f"round {n}" for n in range(args.rounds)]:
+            bodies[f"{run} {name}"] = workdir / f"{len(bodies)}.tsv"
+            write_bodies(bodies[f"{run} {name}"], 20_000 if run == "warm-up" else max(30_000, 8_000 * args.seconds),
+                         users)
     try:
-        for name, (spec, extra, database_url) in cases.items():
-            results[name] = run_case(spec, {**base_env, **extra}, database_url, workdir, bodies, args)
+        results = run_cases({name: (spec, {**base_env, **extra}, database_url)
+                             for name, (spec, extra, database_url) in cases.items()}, workdir, bodies, args)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
@@ -249,8 +311,8 @@ def main() -> None:
 def report(results: dict[str, dict], args: argparse.Namespace) -> None:
     baseline = results["bare Flask endpoint"]["rps"]
     print(f"\nwebhook throughput, gunicorn {args.workers} workers x {args.threads} threads, wrk {WRK_THREADS} threads "
-          f"{args.connections} connections, {args.seconds}s each after a 2s warm-up, one new signed text event "
-          f"per request; load {os.getloadavg()[0]:.1f}")
+          f"{args.connections} connections, {args.rounds} rounds of {args.seconds}s each after a 2s warm-up, "
+          f"one new signed text event per request; load {os.getloadavg()[0]:.1f}")
     bare_cpu = results["bare Flask endpoint"]["web_cpu_ms"]
     print(f"{'':32} {'events/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>7} {'x bare':>6} "
           f"{'load':>5} {'web CPU ms':>10} {'PG CPU ms':>9} {'CPU x bare':>10} "
@@ -262,8 +324,14 @@ def report(results: dict[str, dict], args: argparse.Namespace) -> None:
         print(f"{name:32} {r['rps']:8.0f} {r['p50_ms']:7.1f} {r['p99_ms']:7.1f} {r['non_2xx']:7d} "
               f"{r['rps'] / baseline:6.2f} {r['load']:5.1f} {r['web_cpu_ms']:10.2f} {r['db_cpu_ms']:9.2f} "
               f"{bare_cpu / cpu if cpu else 0:10.2f} {counts}")
-    print("web CPU ms / PG CPU ms: CPU per request of the measured run (gunicorn's processes / the PostgreSQL "
-          "backends of the bench's database); CPU x bare: the bare endpoint's CPU per request over this one's")
+    print("events/s: all rounds together; p50: median of the rounds; p99: the worst round; web CPU ms / PG CPU ms: "
+          "CPU per request of the measured rounds (gunicorn's processes / the PostgreSQL backends of the bench's "
+          "database); CPU x bare: the bare endpoint's CPU per request over this one's")
+    for name, r in results.items():
+        if r.get("round_ratios") and name != "bare Flask endpoint":
+            ratios = r["round_ratios"]
+            print(f"{name}: x bare round by round {' '.join(f'{x:.2f}' for x in ratios)}; "
+                  f"median {statistics.median(ratios):.2f}")
     lost = [name for name, r in results.items() if "distinct" in r
             and (r["distinct"] < r["sent_200"] or r["handled"] != r["distinct"])]
     if lost:
