@@ -9,7 +9,7 @@ by the nearest sub-district centre (``"nearest"``, not sure: no polygons outside
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import cache
 from typing import Literal
 
@@ -111,7 +111,7 @@ def resolve_text(text: str, province_hint: str | None = None, answer: bool = Fal
     without a marker ("ลาดพร้าว 101 บางกะปิ"); any other text must be nothing but place names for that
     ("บางกะปิ"). Sure when the district came with its marker.
     """
-    found = read(text)
+    found = _at_boundary(read(text), answer)
     province = _one(found.provinces) or province_hint
     marked = bool(found.marked_districts or found.office_districts)
     if province is None and marked and set(found.marked_districts or found.office_districts) <= set(found.khet):
@@ -128,6 +128,19 @@ def resolve_text(text: str, province_hint: str | None = None, answer: bool = Fal
     if province is None and district is None:
         return None
     return Place(province, district, subdistrict, "text", bool(district) and (marked or subdistrict is not None))
+
+
+def _at_boundary(found, answer: bool):
+    """Names right after a bridge or a road along a canal: an answer to "which district?" takes them, a complaint
+    does not ("ใต้สะพานพิบูลสงคราม เขตบางซื่อ" may be the other bank), though they still count against another."""
+    if not found.at_boundary:
+        return found
+    if not answer:
+        return replace(found, elsewhere=found.elsewhere + found.at_boundary)
+    districts = tuple(name for level, name in found.at_boundary if level == "district")
+    subdistricts = tuple(name for level, name in found.at_boundary if level == "subdistrict")
+    return replace(found, marked_districts=found.marked_districts + districts,
+                   subdistricts=found.subdistricts + subdistricts)
 
 
 def _named_besides(found, district: str, province: str | None) -> bool:

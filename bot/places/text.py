@@ -48,6 +48,12 @@ _ELSEWHERE_BEFORE = re.compile(r"(ไป|ระหว่าง|ถึง|จา�
 # ("น่าจะเขตสายไหม", "คิดว่าเป็นเขตสวนหลวง", "ไม่ใช่เขต…", "เหมือนที่เขตดุสิตทำ", "บ้านอยู่เขตสะพานสูง").
 _HEDGE_BEFORE = re.compile(r"(น่าจะ|คิดว่า|อาจจะ|อาจ|หรือ|ไม่แน่ใจ|ไม่ใช่|ไม่ทราบ|รึ|(เหมือน|อย่าง|เช่น)\S{0,12}|"
                            r"บ้าน|อาศัย)\s*(เป็น|อยู่|ใน|ที่|ทาง)?\s*(ใน)?\s*(พื้นที่)?\s*$")
+# A bridge, or a road along a canal or a railway, shortly before a marker: Bangkok's districts meet along canals,
+# rivers and railways, so the district named there is often the other bank's ("ใต้สะพานพิบูลสงคราม เขตบางซื่อ"
+# filed from ดุสิต, "ถนนเลียบคลองทวีวัฒนา เขตบางแค" from หนองแขม). Not a footbridge (สะพานลอย) nor the places
+# named สะพานสูง/สะพานสอง/สะพานใหม่/สะพานควาย.
+_BOUNDARY_BEFORE = re.compile(r"สะพาน(?!ลอย|สูง|สอง|ใหม่|ควาย)|เลียบ|ริมคลอง|ทางรถไฟ|รางรถไฟ")
+_BOUNDARY_CHARS = 30
 # A district name right after a marked one is a list of districts ("เขตบางคอแหลม สาทร", "เขตดอนเมืองหลักสี่").
 _LIST_AFTER = re.compile(r"\s*(,|และ|/|หรือ)?\s*")
 # What is left of a text that names only a place ("บางกะปิ ค่ะ", "หางดง เชียงใหม่").
@@ -76,6 +82,9 @@ class Found:
     khet: tuple[str, ...] = ()
     # The text is nothing but place names and markers ("บางกะปิ", "หางดง เชียงใหม่"): an answer to "where?".
     only_places: bool = False
+    # Marked names right after a bridge or a road along a canal or railway, with their level: where two districts
+    # meet. A complaint does not take them (they count as ``elsewhere``); an answer to "which district?" does.
+    at_boundary: tuple[tuple[str, str], ...] = ()
 
 
 class _Names:
@@ -128,6 +137,7 @@ def read(text: str) -> Found:
     levels = _levels()
     said: dict[str, list[str]] = {"province": [], "district": [], "marked": [], "office": [], "subdistrict": []}
     elsewhere: list[tuple[str, str]] = []
+    at_boundary: list[tuple[str, str]] = []
     khet: list[str] = []
     taken = [False] * (len(lowered) + 1)
     for m in _MARKERS.finditer(lowered):
@@ -150,13 +160,17 @@ def read(text: str) -> Found:
             if name:
                 elsewhere.append((level, name))
             continue
+        if name and marker in ("เขต", "แขวง"):
+            khet.append(name)
+        if (name and level in ("district", "subdistrict") and not _OFFICE_BEFORE.search(before)
+                and _BOUNDARY_BEFORE.search(lowered[max(0, m.start() - _BOUNDARY_CHARS):m.start()])):
+            at_boundary.append((level, name))
+            continue
         if name and level == "district":
             gap = _LIST_AFTER.match(lowered, start + length).end()
             follow = levels["เขต"].length_at(lowered, gap)
             if follow and not _NOT_AREA_AFTER.match(lowered, gap + follow):
                 elsewhere.append((level, levels["เขต"].names[lowered[gap:gap + follow]]))
-        if name and marker in ("เขต", "แขวง"):
-            khet.append(name)
         if name and level == "district" and _OFFICE_BEFORE.search(before):
             said["office"].append(name)
         elif name:
@@ -181,7 +195,7 @@ def read(text: str) -> Found:
     rest = _FILLER.sub("", "".join(c for c, t in zip(lowered, taken) if not t))
     return Found(tuple(said["province"]), tuple(said["district"]), tuple(said["marked"]), tuple(said["office"]),
                  tuple(said["subdistrict"]), tuple(elsewhere), tuple(khet),
-                 only_places=not rest)
+                 only_places=not rest, at_boundary=tuple(at_boundary))
 
 
 def _longest(text: str, at: int, levels: dict[str, _Names]) -> tuple[int, str | None]:

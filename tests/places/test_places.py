@@ -80,6 +80,15 @@ def test_every_district_polygon_holds_its_own_district_office():
     ("ราษฏร์บูรณะ", "กรุงเทพมหานคร", "ราษฎร์บูรณะ"),  # the common misspelling
     ("ฝาท่อชำรุด สนง. เขตจอมทอง ฝ่ายโยธา", "กรุงเทพมหานคร", "จอมทอง"),  # เขต is Bangkok's: not อ.จอมทอง เชียงใหม่
     ("บางกะปิ ค่ะ", "กรุงเทพมหานคร", "บางกะปิ"),  # nothing but the place: an answer to "where?"
+    # look-alikes of a bridge or a canal road: a footbridge, places named สะพาน…, a canal in the district's name
+    ("สะพานลอยหน้าซอยพหลโยธิน52 เขตบางเขน", "กรุงเทพมหานคร", "บางเขน"),
+    ("น้ำท่วมถนนเขตสะพานสูง", "กรุงเทพมหานคร", "สะพานสูง"),
+    ("หมู่บ้านรุ่งเจริญ แขวงสะพานสอง เขตวังทองหลาง", "กรุงเทพมหานคร", "วังทองหลาง"),
+    ("น้ำเน่าในคลองหลังวัด เขตคลองสามวา", "กรุงเทพมหานคร", "คลองสามวา"),
+    ("ใต้สะพานข้ามแยก ไฟดับมานาน มีคนเดินผ่านตลอด ฝากเขตบางซื่อ ช่วยดูด้วย", "กรุงเทพมหานคร", "บางซื่อ"),  # far off
+    ("หลอดไฟใต้สะพานหลังสำนักงานเขตบางกะปิ", "กรุงเทพมหานคร", "บางกะปิ"),  # the office is a landmark, not a bank
+    # said again away from the bridge
+    ("ถนนเลียบคลองสอง เขตคลองสามวา หลุมเยอะ อยากให้เขตคลองสามวามาซ่อม", "กรุงเทพมหานคร", "คลองสามวา"),
 ])
 def test_a_stated_place_is_found(text, province, district):
     place = places.resolve_text(text)
@@ -108,6 +117,13 @@ def test_a_stated_place_is_found(text, province, district):
     "ขอให้รับเรื่องไปประสานต่อให้เร็ว เหมือนอย่างมาตรฐานที่เขตดุสิตเขาทำไว้ดีมาก",  # a comparison
     "ทางเดินเชื่อมต่อระหว่างเขตบางกอกน้อยข้ามไปวัดช่างเหล็กเขตตลิ่งชัน ไฟดับ",  # a way between two districts
     "ไฟดับหลายปีแล้ว บริเวณนั้นคือเขตห้วยขวางเชื่อมเขตวัฒนาครับ",  # where two districts meet
+    # a bridge, or a road along a canal or a railway, right before the marker: the district may be the other bank's
+    "ไฟไม่สว่าง ใต้สะพานพิบูลสงคราม แขวงบางซื่อ เขตบางซื่อ",
+    "ไฟถนนตอนกลางคืนไม่ติด ถนนเลียบคลองทวีวัฒนา เขตบางแค",
+    "ถนนริมคลองประปา เขตบางซื่อ ฝาท่อหาย",
+    "น้ำท่วมถนนทางรถไฟสายเก่า เขตบางนา",
+    "ใต้สะพานเขตบางกอกใหญ่ ไฟไม่สว่าง ทางเดินมืด",
+    "ถนนเลียบคลองทวีวัฒนา เขตบางแค ต่อกับเขตหนองแขม",  # still one of two districts against the other
 ])
 def test_no_district_where_the_text_does_not_state_one(text):
     place = places.resolve_text(text)
@@ -120,6 +136,10 @@ def test_an_answer_to_where_may_name_its_district_without_a_marker():
     assert places.resolve_text("ซอยลาดพร้าว 101 บางกะปิ", answer=True).district == "บางกะปิ"
     assert places.resolve_text("ห้วยขวางน้ำท่วมถึงฟุตบาต", answer=True).district == "ห้วยขวาง"
     assert places.resolve_text("ถนนลาดพร้าว กรุงเทพ", answer=True).district is None  # a road is still a road
+    # asked for the district, the citizen means the one named after the bridge
+    assert places.resolve_text("ใต้สะพานพิบูลสงคราม เขตบางซื่อ") is None
+    assert places.resolve_text("ใต้สะพานพิบูลสงคราม เขตบางซื่อ", answer=True).district == "บางซื่อ"
+    assert places.resolve_text("ริมคลอง แขวงคลองจั่น", answer=True).district == "บางกะปิ"
 
 
 def test_the_province_hint_settles_a_name_several_provinces_share():

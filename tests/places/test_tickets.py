@@ -24,7 +24,9 @@ def test_polygons_name_the_district_of_located_bangkok_tickets(tuning_tickets):
 def test_text_districts_are_precise_and_stated_districts_are_found(tuning_tickets):
     found = bench.measure_text(tuning_tickets)
     assert found["named_with_marker"] > 3000
-    assert found["extracted_right"] >= 0.96, found  # the issue asks 97 %: see docs/nlp.md for what is left
+    # the issue asks 97 %: 96.6 % with the boundary rule (bridges, canal and railway roads); docs/nlp.md says why
+    # no rule on the text alone reaches 97 % with the marker recall kept
+    assert found["extracted_right"] >= 0.965, found
     # what is left is mostly the district next door or label noise, not a misread text
     assert found["wrong_by_class"]["neighbour"] + found["wrong_by_class"]["text_is_point"] >= 0.7 * found["wrong"]
     assert found["marker_found"] >= 0.90, found
