@@ -107,10 +107,11 @@ def answer(services, body: bytes, signature: str | None,
            writes: GroupCommit | None = None) -> tuple[int, bytes]:
     """Each event is judged alone: the malformed ones are kept as ``invalid``, the others stored and queued.
 
-    ``writes`` stores the events together with those of concurrent requests (``CallbackApp``'s group
-    commit); without it the request stores its own. 4xx only when the request itself is unusable (signature, not JSON, no events list). Anything else a
+    4xx only when the request itself is unusable (signature, not JSON, no events list). Anything else a
     correctly signed request carries gets 200 once it is durable; 503 when the database cannot take it,
     so that LINE redelivers. An unexpected failure is logged by class and never answered with a 500.
+    ``writes`` stores the events together with those of concurrent requests (``CallbackApp``'s group
+    commit); without it the request stores its own.
     """
     if not signature_ok(services.settings.line_channel_secret, body, signature):
         log.warning("webhook rejected: bad or missing signature")

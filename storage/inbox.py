@@ -194,19 +194,19 @@ def store_new(engine: Engine, events: list[IncomingEvent]) -> list[tuple[str, in
         # (storage.direct). ON CONFLICT DO NOTHING makes it idempotent, so it may be tried again.
         stored = direct.connections(engine).fetch_idempotent(
             _store_new_sql(dialect.paramstyle, len(rows)), _values(rows))
-        return _new_ids(stored)
+        return _new_rows(stored)
     with engine.begin() as connection:
         for start in range(0, len(rows), STORE_CHUNK):  # a 1 MB body may hold thousands of tiny events
             chunk = rows[start:start + STORE_CHUNK]
             stored += connection.exec_driver_sql(_store_new_sql(dialect.paramstyle, len(chunk)), _values(chunk)).all()
-    return _new_ids(stored)
+    return _new_rows(stored)
 
 
 def _values(rows: list[tuple]) -> tuple:
     return tuple(value for row in rows for value in row)
 
 
-def _new_ids(stored: list[tuple]) -> list[tuple[str, int]]:
+def _new_rows(stored: list[tuple]) -> list[tuple[str, int]]:
     """The new pending rows' keys and ids from the statement's ``(id, status, webhook_event_id)`` rows."""
     return sorted(((key, row_id) for row_id, status, key in stored if status == "pending"), key=lambda r: r[1])
 
