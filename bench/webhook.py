@@ -4,11 +4,12 @@ Runs, in one go and with the same gunicorn settings: a bare Flask endpoint that 
 baseline), Siang in Redis mode (PostgreSQL, events queued on Redis, no worker running so that only the
 request path is measured), and Siang in embedded mode (SQLite, in-process worker threads busy in the
 same processes). The baseline and Redis mode take turns, round by round (``--rounds``), and each round's
-ratio is printed with their median: the machine's other load moves both sides of a round alike. The load comes from wrk in another process (``scripts/bench-tools`` installs Debian's).
+ratio is printed with their median: the machine's other load moves both sides of a round alike. The load
+comes from wrk in another process (``scripts/bench-tools`` installs Debian's).
 
 Every request carries one event with a ``webhookEventId`` never sent before in the run: the warm-up and
-each measured round read files of their own, and each wrk thread a share of its file (``webhook_load.lua``), so no
-request is a cheap duplicate. At the end each Siang case counts the distinct events stored against the
+each measured round read files of their own, and each wrk thread a share of its file (``webhook_load.lua``),
+so no request is a cheap duplicate. At the end each Siang case counts the distinct events stored against the
 requests answered 200, then lets workers handle them all and counts the events handled (and any taken more
 than once). Prints events/s, p50/p99 latency, the counts and the ratio to the baseline of the same run, and
 the CPU per request of the measured rounds (gunicorn's processes, the bench database's PostgreSQL backends):
@@ -186,7 +187,7 @@ class Case:
     def summary(self, seconds: int) -> dict:
         """The rounds together: overall rate, median p50, worst p99, CPU per request."""
         requests = sum(r["requests"] for r in self.rounds)
-        return {"rps": sum(r["requests"] for r in self.rounds) / (seconds * len(self.rounds)),
+        return {"rps": requests / (seconds * len(self.rounds)),
                 "round_rps": [r["rps"] for r in self.rounds],
                 "p50_ms": statistics.median(r["p50_ms"] for r in self.rounds),
                 "p99_ms": max(r["p99_ms"] for r in self.rounds),

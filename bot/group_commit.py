@@ -67,16 +67,12 @@ class GroupCommit(Generic[Item, Result]):
             results = self._write([slot.item for slot in batch])
             if len(results) != len(batch):
                 raise RuntimeError(f"group write returned {len(results)} results for {len(batch)} items")
-        except Exception:
-            if len(batch) == 1:
-                raise  # its own write: this is its outcome
+        except BaseException as exc:
+            for slot in batch:
+                slot.result = _ALONE
+            if len(batch) == 1 or not isinstance(exc, Exception):
+                raise  # its own write's outcome, or the process stopping: no second try
             shared_write_failed = True
-            for slot in batch:
-                slot.result = _ALONE
-        except BaseException:
-            for slot in batch:
-                slot.result = _ALONE
-            raise
         else:
             for slot, result in zip(batch, results):
                 slot.result = result

@@ -159,6 +159,14 @@ def redis_settings(database_url, redis_url, emulator_server):
 
 
 @pytest.fixture
+def redis_app(redis_settings):
+    """The app in Redis mode without a worker: what a web process does with a request, and no more."""
+    application = create_app(redis_settings)
+    yield application
+    stop_background(application)
+
+
+@pytest.fixture
 def processes(tmp_path):
     """(started, directory): append each ``tests.processes.Process`` started; all are stopped after the test."""
     started = []

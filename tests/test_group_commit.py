@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import select
 
-from bot import create_app, stop_background
 from bot.group_commit import GroupCommit
 from bot.webhook import store_and_hand_over
 from storage import inbox
@@ -112,13 +111,6 @@ def test_one_insert_for_several_requests_stores_a_shared_event_once_for_the_firs
     assert theirs == [ids[second[0].webhook_event_id]]  # the shared event is new for the first request only
     assert sorted(services.jobs.waiting()) == sorted(("handle_event", row_id) for row_id in ids.values())
     assert store_and_hand_over(services, [second]) == [[]]  # all already stored: nothing new, nothing queued
-
-
-@pytest.fixture
-def redis_app(redis_settings):
-    application = create_app(redis_settings)
-    yield application
-    stop_background(application)
 
 
 @pytest.mark.redis

@@ -10,18 +10,10 @@ import pytest
 from redis import Redis
 from sqlalchemy import select
 
-from bot import create_app, stop_background
 from storage.models import InboxEvent
 from tests import events
 from tests.processes import bot_environment, start_web, start_worker
 from tests.support import count_events, outbox_summary, post, stored, wait_until
-
-
-@pytest.fixture
-def redis_app(redis_settings):
-    application = create_app(redis_settings)
-    yield application
-    stop_background(application)
 
 
 @pytest.mark.redis
